@@ -1,0 +1,30 @@
+# Set-up and the everyday commands. `make test` is what CI runs (through .ci/run).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test test-fast pretrain benchmark clean
+
+$(VENV)/.installed: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+test: setup
+	$(PY) -m pytest -q tests
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow" tests
+
+pretrain: setup
+	$(VENV)/bin/unilmv2 pretrain --model_dir=models/pretrain_tiny --preset=tiny \
+	  --train_steps=300 --checkpoint_every=100
+
+benchmark: setup
+	$(PY) benchmarks/pretrain_step.py
+
+clean:
+	rm -rf models saved_models/*/ .pytest_cache

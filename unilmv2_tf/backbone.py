@@ -1,0 +1,152 @@
+"""`UniLMv2Backbone`: the functional Keras model of the UniLMv2 Transformer."""
+
+import keras
+from keras import ops
+
+from unilmv2_tf.config import UniLMv2Config
+from unilmv2_tf.layers import (PseudoMaskAttentionMask, RelativePositionBias, TransformerBlock,
+                               UniLMv2Embeddings)
+
+MASK_INPUTS = ("step_weights", "attention_mask")
+
+
+def _as_config(config):
+    if isinstance(config, UniLMv2Config):
+        return config
+    if isinstance(config, str):
+        return UniLMv2Config.from_preset(config)
+    if isinstance(config, dict):
+        return UniLMv2Config.from_dict(config)
+    raise TypeError(f"`config` must be a UniLMv2Config, a dict or a preset name, got {config!r}.")
+
+
+@keras.saving.register_keras_serializable(package="unilmv2_tf")
+class UniLMv2Backbone(keras.Model):
+    """The UniLMv2 encoder: embeddings, a shared relative position bias, post-LN blocks.
+
+    Inputs (a dict):
+        token_ids, segment_ids, position_ids: int `[B, T]`.
+        padding_mask: `[B, T]`, 1 for real tokens.
+        step_weights: int `[B, T]` (0 main, +s original of step s, -s pseudo mask of step s),
+            turned into the pseudo-mask attention mask inside the model; or, with
+            `mask_input="attention_mask"`, a ready bool `attention_mask [B, T, T]`.
+
+    Outputs (a dict): `sequence_output [B, T, hidden]`.
+
+    With all step weights 0 the model is a plain bidirectional encoder (NLU fine-tuning).
+
+    Example:
+    >>> import numpy as np
+    >>> backbone = UniLMv2Backbone(UniLMv2Config.from_preset("tiny", vocab_size=100))
+    >>> ids = np.array([[101, 7, 8, 102, 0]])
+    >>> out = backbone({"token_ids": ids, "segment_ids": np.zeros_like(ids),
+    ...                 "position_ids": np.array([[0, 1, 2, 3, 0]]),
+    ...                 "padding_mask": ids > 0, "step_weights": np.zeros_like(ids)})
+    >>> out["sequence_output"].shape
+    (1, 5, 64)
+    """
+
+    def __init__(self, config, mask_input="step_weights", dtype=None, **kwargs):
+        config = _as_config(config)
+        if mask_input not in MASK_INPUTS:
+            raise ValueError(f"`mask_input` must be one of {MASK_INPUTS}, got {mask_input!r}.")
+        # === Layers ===
+        embeddings = UniLMv2Embeddings(
+            config.vocab_size, config.hidden_size, config.max_position_embeddings,
+            type_vocab_size=config.type_vocab_size, dropout=config.hidden_dropout,
+            layer_norm_epsilon=config.layer_norm_epsilon,
+            initializer_range=config.initializer_range, dtype=dtype, name="embeddings")
+        relative_bias = None
+        if config.use_relative_position_bias:
+            relative_bias = RelativePositionBias(
+                config.num_heads, config.relative_position_buckets, config.max_relative_distance,
+                initializer_range=config.initializer_range, dtype=dtype,
+                name="relative_position_bias")
+        mask_layer = PseudoMaskAttentionMask(dtype=dtype, name="pseudo_mask")
+        blocks = [TransformerBlock(config.num_heads, config.intermediate_size,
+                                   dropout=config.hidden_dropout,
+                                   attention_dropout=config.attention_dropout,
+                                   layer_norm_epsilon=config.layer_norm_epsilon,
+                                   initializer_range=config.initializer_range, dtype=dtype,
+                                   name=f"transformer_layer_{i}")
+                  for i in range(config.num_layers)]
+
+        # === Functional model ===
+        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name)
+                  for name in ("token_ids", "segment_ids", "position_ids", "padding_mask")}
+        if mask_input == "step_weights":
+            inputs["step_weights"] = keras.Input(shape=(None,), dtype="int32",
+                                                 name="step_weights")
+            attention_mask = mask_layer(inputs["step_weights"], inputs["padding_mask"])
+        else:
+            inputs["attention_mask"] = keras.Input(shape=(None, None), dtype="bool",
+                                                   name="attention_mask")
+            attention_mask = inputs["attention_mask"]
+        x = embeddings(inputs["token_ids"], inputs["segment_ids"], inputs["position_ids"])
+        bias = relative_bias(inputs["position_ids"]) if relative_bias is not None else None
+        for block in blocks:
+            x = block(x, attention_mask=attention_mask, attention_bias=bias)
+        super().__init__(inputs=inputs, outputs={"sequence_output": x}, dtype=dtype, **kwargs)
+
+        # === Config ===
+        self.config = config
+        self.mask_input = mask_input
+        self.embeddings = embeddings
+        self.relative_position_bias = relative_bias
+        self.pseudo_mask = mask_layer
+        self.transformer_layers = blocks
+
+    @property
+    def token_embedding(self):
+        """The `keras.layers.Embedding` an LM head ties its decoder to."""
+        return self.embeddings.token_embedding
+
+    @classmethod
+    def from_preset(cls, name, dtype=None, **config_overrides):
+        """Builds a randomly initialised backbone of the preset `name`."""
+        return cls(UniLMv2Config.from_preset(name, **config_overrides), dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+                "config": self.config.to_dict(), "mask_input": self.mask_input}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def init_cache(self, batch_size, max_length):
+        """A zero key/value cache `[B, num_layers, 2, max_length, heads, head_size]`."""
+        c = self.config
+        return ops.zeros((batch_size, c.num_layers, 2, max_length, c.num_heads, c.head_size),
+                         dtype=self.compute_dtype)
+
+    def call_with_cache(self, token_ids, segment_ids, position_ids, attention_mask, cache,
+                        cache_update_index, cache_position_ids):
+        """Runs new tokens against a key/value cache (the decoding interface).
+
+        The new tokens' keys/values are written to cache slots
+        `[cache_update_index, cache_update_index + T)` of every layer, then their queries attend
+        over all cache slots.
+
+        Args:
+            token_ids, segment_ids, position_ids: int `[B, T]` of the new tokens.
+            attention_mask: bool `[B, T, S]` over the cache slots (build it with
+                `PseudoMaskAttentionMask` from the new tokens' and the slots' step weights).
+            cache: `[B, num_layers, 2, S, heads, head_size]` from `init_cache`.
+            cache_update_index: int scalar.
+            cache_position_ids: int `[B, S]`, the position id of every slot (the new tokens'
+                included), for the relative bias.
+
+        Returns `(sequence_output [B, T, hidden], updated_cache)`.
+        """
+        x = self.embeddings(token_ids, segment_ids, position_ids)
+        bias = None
+        if self.relative_position_bias is not None:
+            bias = self.relative_position_bias(position_ids, cache_position_ids)
+        layer_caches = []
+        for i, block in enumerate(self.transformer_layers):
+            x, layer_cache = block(x, attention_mask=attention_mask, attention_bias=bias,
+                                   cache=cache[:, i], cache_update_index=cache_update_index)
+            layer_caches.append(layer_cache)
+        return x, ops.stack(layer_caches, axis=1)

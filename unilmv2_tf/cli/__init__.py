@@ -1,0 +1,1 @@
+"""absl entry points behind the `unilmv2` command."""

@@ -1,0 +1,163 @@
+"""`unilmv2 pretrain`: PMLM pretraining from raw text with `model.fit`, then encoder export."""
+
+import json
+import os
+import shutil
+import sys
+import time
+
+from absl import flags
+
+from unilmv2_tf import assets
+from unilmv2_tf.config import PRESETS
+from unilmv2_tf.models.pmlm_pretrainer import OBJECTIVES
+from unilmv2_tf.preprocessing.pmlm_masker import PSEUDO_TOKEN_POLICIES
+
+flags.DEFINE_list("train_files", [assets.DEFAULT_CORPUS],
+                  "Text files: one paragraph a line, a blank line between documents (.gz ok). "
+                  "Default: the bundled Moby Dick corpus.")
+flags.DEFINE_list("eval_files", None, "Held-out text files evaluated after each checkpoint.")
+flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB, "WordPiece vocabulary file.")
+flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size preset.")
+flags.DEFINE_string("config_file", None, "UniLMv2Config JSON; overrides --preset.")
+flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs and the final model.")
+flags.DEFINE_string("export_dir", "saved_models/unilmv2_encoder",
+                    "The encoder SavedModel goes to <export_dir>/<next version>/; '' skips it.")
+flags.DEFINE_integer("train_steps", 1000, "Total optimizer steps.")
+flags.DEFINE_integer("batch_size", 16, "Global batch size.")
+flags.DEFINE_integer("sequence_length", 128, "Main sequence length ([CLS] S1 [SEP] S2 [SEP]).")
+flags.DEFINE_integer("max_predictions", 0, "Masked-token budget per sequence (the appended "
+                     "part is twice this); 0 picks ceil(0.15 * text) + 5.")
+flags.DEFINE_float("learning_rate", 6e-4, "Peak learning rate (paper: 6e-4).")
+flags.DEFINE_integer("warmup_steps", -1, "Linear warmup steps; -1 = 4.8% of train_steps as in "
+                     "the paper (24k of 0.5M).")
+flags.DEFINE_float("weight_decay", 0.01, "AdamW weight decay.")
+flags.DEFINE_enum("objective", "pmlm", OBJECTIVES, "pmlm = AE + PAR; mlm = AE only; par = PAR "
+                  "only (the paper's ablations).")
+flags.DEFINE_enum("pseudo_token_policy", "shared", PSEUDO_TOKEN_POLICIES,
+                  "[P] ids: the same 80/10/10 draw as the in-place slot, always [MASK], or an "
+                  "independent draw.")
+flags.DEFINE_bool("whole_word", False, "Mask whole words instead of word pieces.")
+flags.DEFINE_integer("seed", 0, "Seed of the data order, masking and initialisation.")
+flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints (and progress lines).")
+flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
+flags.DEFINE_integer("eval_steps", 20, "Batches per evaluation when --eval_files is set.")
+flags.mark_flag_as_required("model_dir")
+FLAGS = flags.FLAGS
+
+
+def _fail(message):
+    print(f"unilmv2 pretrain: error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def _check_flags():
+    for name in ("train_steps", "batch_size", "checkpoint_every", "keep_checkpoints",
+                 "eval_steps"):
+        if getattr(FLAGS, name) <= 0:
+            _fail(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
+    if FLAGS.sequence_length < 8:
+        _fail(f"--sequence_length must be at least 8, got {FLAGS.sequence_length}.")
+    if FLAGS.learning_rate <= 0:
+        _fail(f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        _fail(f"unexpected arguments {argv[1:]}")
+    _check_flags()
+    try:
+        run()
+    except (ValueError, FileNotFoundError, FileExistsError) as e:
+        _fail(str(e))
+
+
+def run():
+    import keras
+
+    from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
+    from unilmv2_tf.data import check_corpus_files, make_pretraining_dataset
+    from unilmv2_tf.export import export_encoder
+    from unilmv2_tf.models import PMLMPretrainer
+    from unilmv2_tf.preprocessing import PMLMMasker, WordPieceTokenizer
+    from unilmv2_tf.training import CheckpointManagerCallback, create_optimizer
+
+    tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
+    if FLAGS.config_file:
+        config = UniLMv2Config.load(FLAGS.config_file)
+        if config.vocab_size != tokenizer.vocabulary_size:
+            raise ValueError(f"{FLAGS.config_file} has vocab_size {config.vocab_size} but "
+                             f"{FLAGS.vocab_file} has {tokenizer.vocabulary_size} tokens.")
+    else:
+        config = UniLMv2Config.from_preset(FLAGS.preset, vocab_size=tokenizer.vocabulary_size)
+    if FLAGS.sequence_length > config.max_position_embeddings:
+        raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
+                         f"max_position_embeddings ({config.max_position_embeddings}).")
+    train_files = check_corpus_files(FLAGS.train_files)
+    eval_files = check_corpus_files(FLAGS.eval_files) if FLAGS.eval_files else None
+
+    budget = FLAGS.max_predictions or PMLMMasker.default_max_predictions(FLAGS.sequence_length)
+    masker = PMLMMasker(
+        tokenizer.vocabulary_size, tokenizer.mask_id,
+        [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id, tokenizer.mask_id], budget,
+        pseudo_token_policy=FLAGS.pseudo_token_policy, whole_word=FLAGS.whole_word,
+        continuation_mask=tokenizer.continuation_mask())
+
+    def dataset(files, train):
+        return make_pretraining_dataset(files, tokenizer, masker, FLAGS.sequence_length,
+                                        FLAGS.batch_size, seed=FLAGS.seed if train else 1234,
+                                        shuffle=train, repeat=True)
+
+    os.makedirs(FLAGS.model_dir, exist_ok=True)
+    config.save(os.path.join(FLAGS.model_dir, "config.json"))
+    shutil.copyfile(FLAGS.vocab_file, os.path.join(FLAGS.model_dir, "vocab.txt"))
+    with open(os.path.join(FLAGS.model_dir, "flags.json"), "w", encoding="utf-8") as f:
+        json.dump({name: FLAGS[name].value for name in FLAGS if name in _OWN_FLAGS}, f,
+                  indent=2, sort_keys=True)
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    backbone = UniLMv2Backbone(config)
+    model = PMLMPretrainer(backbone, objective=FLAGS.objective)
+    warmup = FLAGS.warmup_steps if FLAGS.warmup_steps >= 0 else int(0.048 * FLAGS.train_steps)
+    model.compile(optimizer=create_optimizer(FLAGS.learning_rate, FLAGS.train_steps, warmup,
+                                             weight_decay=FLAGS.weight_decay))
+    train_data = dataset(train_files, train=True)
+    model(next(iter(train_data)))
+    model.optimizer.build(model.trainable_variables)
+    checkpoints = CheckpointManagerCallback(model, os.path.join(FLAGS.model_dir, "checkpoints"),
+                                            max_to_keep=FLAGS.keep_checkpoints)
+    start_step = checkpoints.restore_latest()
+    if start_step >= FLAGS.train_steps:
+        print(f"{FLAGS.model_dir} already holds a step-{start_step} checkpoint; nothing to train.")
+    elif start_step:
+        print(f"Resuming from step {start_step}.")
+        train_data = train_data.skip(start_step)
+
+    steps_per_epoch = min(FLAGS.checkpoint_every, FLAGS.train_steps)
+    epochs = -(-FLAGS.train_steps // steps_per_epoch)
+    callbacks = [checkpoints, keras.callbacks.TensorBoard(
+        os.path.join(FLAGS.model_dir, "logs"), update_freq=max(steps_per_epoch // 10, 1))]
+    started = time.time()
+    if start_step < FLAGS.train_steps:
+        model.fit(train_data, epochs=epochs, initial_epoch=start_step // steps_per_epoch,
+                  steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                  validation_data=dataset(eval_files, train=False) if eval_files else None,
+                  validation_steps=FLAGS.eval_steps if eval_files else None,
+                  verbose=1 if sys.stdout.isatty() else 2)
+    backbone_path = os.path.join(FLAGS.model_dir, "backbone.keras")
+    backbone.save(backbone_path)
+    print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in "
+          f"{time.time() - started:.0f} s.")
+    print(f"  checkpoints:  {checkpoints.manager.directory}")
+    print(f"  TensorBoard:  tensorboard --logdir {os.path.join(FLAGS.model_dir, 'logs')}")
+    print(f"  backbone:     {backbone_path}")
+    if FLAGS.export_dir:
+        path = export_encoder(backbone, tokenizer, FLAGS.export_dir, FLAGS.sequence_length)
+        print(f"  SavedModel:   {path}  (signatures: encode, encode_ids, serving_default)")
+
+
+_OWN_FLAGS = ("train_files", "eval_files", "vocab_file", "preset", "config_file", "model_dir",
+              "export_dir", "train_steps", "batch_size", "sequence_length", "max_predictions",
+              "learning_rate", "warmup_steps", "weight_decay", "objective",
+              "pseudo_token_policy", "whole_word", "seed", "checkpoint_every",
+              "keep_checkpoints", "eval_steps")

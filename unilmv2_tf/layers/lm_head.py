@@ -1,0 +1,72 @@
+"""Masked-LM head whose decoder is tied to the token embedding."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="unilmv2_tf")
+class MaskedLMHead(keras.layers.Layer):
+    """`logits = LN(gelu(W h + b)) E^T + bias`, with `E` the tied token embedding table.
+
+    One head serves the AE (`[M]` slot) and the PAR (`[P]` token) predictions, as the released
+    checkpoint has a single `cls.predictions` head.
+
+    Call arguments:
+        hidden_states: `[B, T, hidden]`.
+        positions: optional int `[B, N]`; when given, only those positions are scored.
+
+    Returns logits `[B, N or T, vocab_size]` in the compute dtype.
+
+    Example:
+    >>> from keras import ops
+    >>> embedding = keras.layers.Embedding(10, 8)
+    >>> embedding.build((None, None))
+    >>> head = MaskedLMHead(token_embedding=embedding)
+    >>> head(ops.ones((1, 5, 8)), ops.convert_to_tensor([[0, 3]])).shape
+    (1, 2, 10)
+    """
+
+    def __init__(self, token_embedding, layer_norm_epsilon=1e-12, initializer_range=0.02,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.token_embedding = token_embedding
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.initializer_range = initializer_range
+
+    def build(self, hidden_states_shape, positions_shape=None):
+        hidden = hidden_states_shape[-1]
+        self.transform_dense = keras.layers.Dense(
+            hidden, dtype=self.dtype_policy, name="transform",
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=self.initializer_range))
+        self.transform_dense.build(hidden_states_shape)
+        self.layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm")
+        self.layer_norm.build(hidden_states_shape)
+        self.output_bias = self.add_weight(
+            name="output_bias", shape=(self.token_embedding.input_dim,), initializer="zeros")
+
+    def call(self, hidden_states, positions=None):
+        if positions is not None:
+            hidden_states = ops.take_along_axis(
+                hidden_states, ops.expand_dims(ops.cast(positions, "int32"), -1), axis=1)
+        x = keras.activations.gelu(self.transform_dense(hidden_states), approximate=False)
+        x = self.layer_norm(x)
+        table = ops.cast(self.token_embedding.embeddings, self.compute_dtype)
+        logits = ops.matmul(x, ops.transpose(table))
+        return logits + ops.cast(self.output_bias, self.compute_dtype)
+
+    def compute_output_shape(self, hidden_states_shape, positions_shape=None):
+        length = positions_shape[1] if positions_shape is not None else hidden_states_shape[1]
+        return (hidden_states_shape[0], length, self.token_embedding.input_dim)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "token_embedding": keras.layers.serialize(self.token_embedding),
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "initializer_range": self.initializer_range}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["token_embedding"] = keras.layers.deserialize(config["token_embedding"])
+        return cls(**config)
