@@ -1,0 +1,77 @@
+"""`unilmv2 pretrain` end to end in subprocesses: train, checkpoint, resume, export, errors."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import unilmv2_tf  # noqa: F401  (registers the TF Text ops for loading the export)
+
+pytestmark = pytest.mark.slow
+SAMPLE = os.path.join(os.path.dirname(__file__), "fixtures", "sample.txt")
+
+
+def unilmv2(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run([sys.executable, "-m", "unilmv2_tf.cli.main", *args],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pretrain")
+    args = [f"--model_dir={root / 'model'}", f"--export_dir={root / 'export'}",
+            "--sequence_length=32", "--batch_size=4", "--checkpoint_every=3",
+            f"--eval_files={SAMPLE}", "--eval_steps=2"]
+    first = unilmv2("pretrain", *args, "--train_steps=6")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = unilmv2("pretrain", *args, "--train_steps=9")
+    assert second.returncode == 0, second.stderr[-3000:]
+    return root, first.stdout, second.stdout
+
+
+def test_outputs_and_resume(run_dir):
+    root, first, second = run_dir
+    assert "Trained to step 6" in first and "Resuming from step 6." in second
+    assert "Trained to step 9" in second
+    checkpoints = sorted(os.listdir(root / "model" / "checkpoints"))
+    assert "ckpt-9.index" in checkpoints and "ckpt-6.index" in checkpoints
+    assert os.listdir(root / "model" / "logs")
+    for name in ("config.json", "flags.json", "vocab.txt", "backbone.keras"):
+        assert (root / "model" / name).exists()
+    assert sorted(os.listdir(root / "export")) == ["1", "2"]  # a new version per run
+    assert "val_ae_loss" in second
+
+
+def test_exported_encoder_matches_the_backbone(run_dir):
+    root, _, _ = run_dir
+    loaded = tf.saved_model.load(str(root / "export" / "2"))
+    assert {"encode", "encode_ids", "serving_default"} <= set(loaded.signatures)
+    text = tf.constant(["Call me Ishmael.", "It is a way I have of driving off the spleen " * 9])
+    out = loaded.signatures["encode"](text=text)
+    assert out["token_ids"].shape == (2, 32) and out["padding_mask"].numpy()[1].all()
+    backbone = keras.saving.load_model(root / "model" / "backbone.keras")
+    ids, mask = out["token_ids"].numpy(), out["padding_mask"].numpy()
+    expected = backbone({"token_ids": ids, "segment_ids": np.zeros_like(ids),
+                         "position_ids": np.arange(32)[None] * mask, "padding_mask": mask,
+                         "step_weights": np.zeros_like(ids)})["sequence_output"]
+    np.testing.assert_allclose(out["sequence_output"], expected, atol=1e-5)
+    np.testing.assert_allclose(out["pooled_output"], np.asarray(expected)[:, 0], atol=1e-5)
+    assert (root / "export" / "2" / "assets" / "vocab.txt").exists()
+
+
+def test_bad_flags_and_files(tmp_path):
+    result = unilmv2("pretrain", f"--model_dir={tmp_path}", "--preset=huge")
+    assert result.returncode != 0 and "--preset" in result.stderr and "tiny" in result.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result = unilmv2("pretrain", f"--model_dir={tmp_path}", f"--train_files={empty}")
+    assert result.returncode == 1 and "empty.txt is empty" in result.stderr
+    result = unilmv2("pretrain", f"--model_dir={tmp_path}", "--sequence_length=4")
+    assert result.returncode == 1 and "--sequence_length must be at least 8" in result.stderr
+    result = unilmv2("frobnicate")
+    assert result.returncode == 2 and "unknown command" in result.stderr
