@@ -88,9 +88,7 @@ def test_too_small_sequence_length(tokenizer):
 
 
 def masker_for(tokenizer, length):
-    return PMLMMasker(tokenizer.vocabulary_size, tokenizer.mask_id,
-                      [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id, tokenizer.mask_id],
-                      PMLMMasker.default_max_predictions(length))
+    return PMLMMasker.for_tokenizer(tokenizer, PMLMMasker.default_max_predictions(length))
 
 
 def test_pipeline_on_real_text_is_reproducible_and_static(tokenizer):

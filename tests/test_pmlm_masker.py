@@ -169,10 +169,7 @@ def test_whole_word_spans_never_split_words(tokenizer):
     pieces = tokenizer.tokenize(text)[0, :60].numpy()
     ids = np.concatenate([[tokenizer.cls_id], pieces, [tokenizer.sep_id]]).astype("int32")
     continuation = tokenizer.continuation_mask().numpy()
-    masker = PMLMMasker(tokenizer.vocabulary_size, tokenizer.mask_id,
-                        [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id,
-                         tokenizer.mask_id], 30, whole_word=True,
-                        continuation_mask=continuation)
+    masker = PMLMMasker.for_tokenizer(tokenizer, 30, whole_word=True)
     for seed in range(30):
         x = masker(ids, np.zeros_like(ids), np.ones_like(ids), seed=[seed, 0])
         masked = np.zeros(len(ids), bool)

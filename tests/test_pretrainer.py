@@ -20,9 +20,8 @@ def config():
 
 
 def masker(tokenizer, **options):
-    return PMLMMasker(tokenizer.vocabulary_size, tokenizer.mask_id,
-                      [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id, tokenizer.mask_id],
-                      PMLMMasker.default_max_predictions(LENGTH), **options)
+    return PMLMMasker.for_tokenizer(tokenizer, PMLMMasker.default_max_predictions(LENGTH),
+                                    **options)
 
 
 def eval_data(tokenizer, **options):

@@ -97,11 +97,9 @@ def run():
     eval_files = check_corpus_files(FLAGS.eval_files) if FLAGS.eval_files else None
 
     budget = FLAGS.max_predictions or PMLMMasker.default_max_predictions(FLAGS.sequence_length)
-    masker = PMLMMasker(
-        tokenizer.vocabulary_size, tokenizer.mask_id,
-        [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id, tokenizer.mask_id], budget,
-        pseudo_token_policy=FLAGS.pseudo_token_policy, whole_word=FLAGS.whole_word,
-        continuation_mask=tokenizer.continuation_mask())
+    masker = PMLMMasker.for_tokenizer(tokenizer, budget,
+                                      pseudo_token_policy=FLAGS.pseudo_token_policy,
+                                      whole_word=FLAGS.whole_word)
 
     def dataset(files, train):
         return make_pretraining_dataset(files, tokenizer, masker, FLAGS.sequence_length,

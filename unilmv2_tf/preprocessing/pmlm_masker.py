@@ -77,6 +77,13 @@ class PMLMMasker(tf.Module):
         self.continuation_mask = (None if continuation_mask is None
                                   else tf.convert_to_tensor(continuation_mask, tf.bool))
 
+    @classmethod
+    def for_tokenizer(cls, tokenizer, max_predictions, **options):
+        """A masker over `tokenizer`'s vocabulary; never masks `[PAD]`, `[CLS]`, `[SEP]`, `[MASK]`."""
+        return cls(tokenizer.vocabulary_size, tokenizer.mask_id,
+                   [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id, tokenizer.mask_id],
+                   max_predictions, continuation_mask=tokenizer.continuation_mask(), **options)
+
     @staticmethod
     def default_max_predictions(sequence_length, mask_rate=0.15, max_span=6):
         """The budget that always holds a token-level draw: ceil(rate * text) + max_span - 1."""
