@@ -1,0 +1,96 @@
+"""`PMLMPretrainer`: the backbone plus the tied LM head, trained with `L = L_AE + L_PAR`."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from unilmv2_tf.layers import MaskedLMHead
+
+OBJECTIVES = ("pmlm", "mlm", "par")
+FEATURE_KEYS = ("token_ids", "segment_ids", "position_ids", "padding_mask", "step_weights")
+
+
+def masked_cross_entropy(labels, logits, weights):
+    """Weighted mean cross-entropy and accuracy over predicted positions, in float32."""
+    logits = ops.cast(logits, "float32")
+    weights = ops.cast(weights, "float32")
+    losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    total = ops.maximum(ops.sum(weights), 1.0)
+    correct = ops.cast(ops.equal(ops.argmax(logits, -1), ops.cast(labels, "int64")), "float32")
+    return ops.sum(losses * weights) / total, ops.sum(correct * weights) / total
+
+
+@keras.saving.register_keras_serializable(package="unilmv2_tf")
+class PMLMPretrainer(keras.Model):
+    """Pseudo-masked LM pretraining: AE loss at the in-place `[M]` slots, PAR loss at `[P]`.
+
+    One forward pass over `main + appended` tokens under the pseudo-mask attention gives both
+    losses (mean cross-entropy over the masked positions each, in float32, then summed). The
+    inputs are the feature dicts of `PMLMMasker` / `make_pretraining_dataset`; the labels travel
+    inside them, so `fit` takes the dataset alone. Metrics: `loss`, `ae_loss`, `par_loss`,
+    `ae_accuracy`, `par_accuracy`.
+
+    `objective` selects the paper's ablations: "pmlm" (AE + PAR), "mlm" (AE only; the appended
+    part is cut off before the encoder), "par" (PAR only).
+
+    Example:
+    >>> from unilmv2_tf import UniLMv2Backbone
+    >>> pretrainer = PMLMPretrainer(UniLMv2Backbone.from_preset("tiny", vocab_size=100))
+    >>> sorted(pretrainer.metrics_names_for_objective())
+    ['ae_accuracy', 'ae_loss', 'loss', 'par_accuracy', 'par_loss']
+    """
+
+    def __init__(self, backbone, objective="pmlm", **kwargs):
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
+        super().__init__(**kwargs)
+        self.backbone = backbone
+        self.objective = objective
+        self.lm_head = MaskedLMHead(
+            backbone.token_embedding, layer_norm_epsilon=backbone.config.layer_norm_epsilon,
+            initializer_range=backbone.config.initializer_range, dtype=backbone.dtype_policy,
+            name="lm_head")
+        self.lm_head.build((None, None, backbone.config.hidden_size))
+        self.heads = {"pmlm": ("ae", "par"), "mlm": ("ae",), "par": ("par",)}[objective]
+        self.loss_trackers = {f"{head}_{kind}": keras.metrics.Mean(name=f"{head}_{kind}")
+                              for head in self.heads for kind in ("loss", "accuracy")}
+
+    def metrics_names_for_objective(self):
+        return ["loss"] + list(self.loss_trackers)
+
+    def call(self, inputs, training=False):
+        features = {key: inputs[key] for key in FEATURE_KEYS}
+        if self.objective == "mlm":
+            # AE only: the appended part is never attended by main tokens, so drop it.
+            main_length = ops.shape(inputs["token_ids"])[1] - 2 * ops.shape(
+                inputs["par_positions"])[1]
+            features = {key: value[:, :main_length] for key, value in features.items()}
+        sequence = self.backbone(features, training=training)["sequence_output"]
+        outputs = {}
+        if "ae" in self.heads:
+            outputs["ae_logits"] = self.lm_head(sequence, inputs["mask_positions"])
+        if "par" in self.heads:
+            outputs["par_logits"] = self.lm_head(sequence, inputs["par_positions"])
+        return outputs
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        total = 0.0
+        for head in self.heads:
+            loss, accuracy = masked_cross_entropy(x["labels"], y_pred[f"{head}_logits"],
+                                                  x["label_weights"])
+            self.loss_trackers[f"{head}_loss"].update_state(loss)
+            self.loss_trackers[f"{head}_accuracy"].update_state(accuracy)
+            total = total + loss
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        # Keras sums replica gradients and un-scales the reported loss by the replica count.
+        return total / replicas if replicas > 1 else total
+
+    def get_config(self):
+        return {**super().get_config(), "backbone": keras.layers.serialize(self.backbone),
+                "objective": self.objective}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)
