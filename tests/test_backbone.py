@@ -51,7 +51,6 @@ def test_ae_invariance_to_appended_tokens(backbone):
         appended = ~main & (x["padding_mask"] > 0)
         changed["token_ids"] = np.where(appended, (x["token_ids"] + 7) % 50, x["token_ids"])
         np.testing.assert_allclose(run(backbone, changed)[main], reference, atol=1e-5)
-        permuted = dict(x)
         order = np.arange(len(main))
         tail = order[24:].copy()
         np.random.default_rng(seed).shuffle(tail)
@@ -97,15 +96,16 @@ def test_position_sharing(backbone):
     x = make_example(5, append_last_block_originals=True)
     weights = x["label_weights"] > 0
     for mask_pos, par_pos in zip(x["mask_positions"][weights], x["par_positions"][weights]):
-        step = x["step_weights"][par_pos]
+        pseudo_weight = x["step_weights"][par_pos]  # -s
         assert x["position_ids"][par_pos] == mask_pos
-        original = np.flatnonzero((x["step_weights"] == -step)
-                                  & (x["position_ids"] == mask_pos))
         assert x["position_ids"][mask_pos] == mask_pos
-        originals = np.flatnonzero((x["step_weights"] == step) & (x["position_ids"] == mask_pos))
-        assert len(original) == 1 and len(originals) == 1
+        pseudo = np.flatnonzero((x["step_weights"] == pseudo_weight)
+                                & (x["position_ids"] == mask_pos))
+        original = np.flatnonzero((x["step_weights"] == -pseudo_weight)
+                                  & (x["position_ids"] == mask_pos))
+        assert len(pseudo) == 1 and len(original) == 1
         assert x["segment_ids"][par_pos] == x["segment_ids"][mask_pos]
-        assert x["segment_ids"][originals[0]] == x["segment_ids"][mask_pos]
+        assert x["segment_ids"][original[0]] == x["segment_ids"][mask_pos]
     bias = np.asarray(backbone.relative_position_bias(x["position_ids"][None]))[0]
     table = np.asarray(backbone.relative_position_bias.bias_table)
     par = x["par_positions"][weights][0]
