@@ -24,7 +24,12 @@ setup(
         "numpy==2.4.6",
         "protobuf==7.36.2",
         "grpcio==1.85.3",
+        "rouge-score==0.1.2",
+        "nltk==3.10.4",
+        "safetensors==0.8.0",
     ],
-    extras_require={"test": ["pytest==9.2.0"]},
+    extras_require={"test": ["pytest==9.2.0"],
+                    # Only for reading PyTorch .bin checkpoints; safetensors need no torch.
+                    "torch": ["torch>=2.4"]},
     entry_points={"console_scripts": ["unilmv2=unilmv2_tf.cli.main:main"]},
 )

@@ -144,7 +144,7 @@ def main():
     print(f"\n{args.preset} preset ({config.num_layers}x{config.hidden_size}, vocab "
           f"{config.vocab_size}), batch {args.batch_size} x {length} (+{2 * masker.max_predictions}"
           f" appended), {args.steps} timed steps, {os.cpu_count()} CPU cores\n")
-    print(f"| variant | s/step | first step (trace) |\n|---|---:|---:|")
+    print("| variant | s/step | first step (trace) |\n|---|---:|---:|")
     for key, (step, first) in results.items():
         print(f"| {labels[key]} | {step:.3f} | {first:.1f} |")
     print("\n| ratio | measured | target |\n|---|---:|---|")

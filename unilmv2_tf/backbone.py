@@ -106,6 +106,25 @@ class UniLMv2Backbone(keras.Model):
         """Builds a randomly initialised backbone of the preset `name`."""
         return cls(UniLMv2Config.from_preset(name, **config_overrides), dtype=dtype)
 
+    def with_max_positions(self, max_positions):
+        """A copy of this backbone whose absolute position table has `max_positions` rows.
+
+        New rows tile the trained ones (row `i` copies row `i % old`), as s2s-ft does when
+        source + target outgrow the pretrained 512 positions; the relative bias needs no change.
+        Returns `self` when the table is already large enough.
+        """
+        old = self.config.max_position_embeddings
+        if max_positions <= old:
+            return self
+        grown = type(self)(self.config.replace(max_position_embeddings=max_positions),
+                           mask_input=self.mask_input, dtype=self.dtype_policy)
+        for target, source in zip(grown.weights, self.weights):
+            value = ops.convert_to_numpy(source)
+            if source is self.embeddings.position_embedding.embeddings:
+                value = value[[i % old for i in range(max_positions)]]
+            target.assign(value)
+        return grown
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable,
                 "dtype": keras.dtype_policies.serialize(self.dtype_policy),

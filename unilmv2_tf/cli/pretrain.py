@@ -1,14 +1,12 @@
 """`unilmv2 pretrain`: PMLM pretraining from raw text with `model.fit`, then encoder export."""
 
-import json
 import os
-import shutil
-import sys
-import time
 
 from absl import flags
 
 from unilmv2_tf import assets
+from unilmv2_tf.cli.command_runner import (fail, prepare_model_dir, require_positive,
+                                           run_command)
 from unilmv2_tf.config import PRESETS
 from unilmv2_tf.models.pmlm_pretrainer import OBJECTIVES
 from unilmv2_tf.preprocessing.pmlm_masker import PSEUDO_TOKEN_POLICIES
@@ -46,30 +44,18 @@ flags.mark_flag_as_required("model_dir")
 FLAGS = flags.FLAGS
 
 
-def _fail(message):
-    print(f"unilmv2 pretrain: error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
 def _check_flags():
-    for name in ("train_steps", "batch_size", "checkpoint_every", "keep_checkpoints",
-                 "eval_steps"):
-        if getattr(FLAGS, name) <= 0:
-            _fail(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
+    require_positive("pretrain", ("train_steps", "batch_size", "checkpoint_every",
+                                  "keep_checkpoints", "eval_steps"))
     if FLAGS.sequence_length < 8:
-        _fail(f"--sequence_length must be at least 8, got {FLAGS.sequence_length}.")
+        fail("pretrain", f"--sequence_length must be at least 8, got {FLAGS.sequence_length}.")
     if FLAGS.learning_rate <= 0:
-        _fail(f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
+        fail("pretrain", f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
 
 
 def main(argv):
-    if len(argv) > 1:
-        _fail(f"unexpected arguments {argv[1:]}")
     _check_flags()
-    try:
-        run()
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
-        _fail(str(e))
+    run_command("pretrain", argv, run)
 
 
 def run():
@@ -80,7 +66,7 @@ def run():
     from unilmv2_tf.export import export_encoder
     from unilmv2_tf.models import PMLMPretrainer
     from unilmv2_tf.preprocessing import PMLMMasker, WordPieceTokenizer
-    from unilmv2_tf.training import CheckpointManagerCallback, create_optimizer
+    from unilmv2_tf.training import create_optimizer, resumable_fit
 
     tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
     if FLAGS.config_file:
@@ -106,12 +92,7 @@ def run():
                                         FLAGS.batch_size, seed=FLAGS.seed if train else 1234,
                                         shuffle=train, repeat=True)
 
-    os.makedirs(FLAGS.model_dir, exist_ok=True)
-    config.save(os.path.join(FLAGS.model_dir, "config.json"))
-    shutil.copyfile(FLAGS.vocab_file, os.path.join(FLAGS.model_dir, "vocab.txt"))
-    with open(os.path.join(FLAGS.model_dir, "flags.json"), "w", encoding="utf-8") as f:
-        json.dump({name: FLAGS[name].value for name in FLAGS if name in _OWN_FLAGS}, f,
-                  indent=2, sort_keys=True)
+    prepare_model_dir(FLAGS.model_dir, config, FLAGS.vocab_file, _OWN_FLAGS)
 
     keras.utils.set_random_seed(FLAGS.seed)
     backbone = UniLMv2Backbone(config)
@@ -119,34 +100,15 @@ def run():
     warmup = FLAGS.warmup_steps if FLAGS.warmup_steps >= 0 else int(0.048 * FLAGS.train_steps)
     model.compile(optimizer=create_optimizer(FLAGS.learning_rate, FLAGS.train_steps, warmup,
                                              weight_decay=FLAGS.weight_decay))
-    train_data = dataset(train_files, train=True)
-    model(next(iter(train_data)))
-    model.optimizer.build(model.trainable_variables)
-    checkpoints = CheckpointManagerCallback(model, os.path.join(FLAGS.model_dir, "checkpoints"),
-                                            max_to_keep=FLAGS.keep_checkpoints)
-    start_step = checkpoints.restore_latest()
-    if start_step >= FLAGS.train_steps:
-        print(f"{FLAGS.model_dir} already holds a step-{start_step} checkpoint; nothing to train.")
-    elif start_step:
-        print(f"Resuming from step {start_step}.")
-        train_data = train_data.skip(start_step)
-
-    steps_per_epoch = min(FLAGS.checkpoint_every, FLAGS.train_steps)
-    epochs = -(-FLAGS.train_steps // steps_per_epoch)
-    callbacks = [checkpoints, keras.callbacks.TensorBoard(
-        os.path.join(FLAGS.model_dir, "logs"), update_freq=max(steps_per_epoch // 10, 1))]
-    started = time.time()
-    if start_step < FLAGS.train_steps:
-        model.fit(train_data, epochs=epochs, initial_epoch=start_step // steps_per_epoch,
-                  steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                  validation_data=dataset(eval_files, train=False) if eval_files else None,
-                  validation_steps=FLAGS.eval_steps if eval_files else None,
-                  verbose=1 if sys.stdout.isatty() else 2)
+    _, seconds = resumable_fit(
+        model, dataset(train_files, train=True), FLAGS.model_dir, FLAGS.train_steps,
+        FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
+        validation_data=dataset(eval_files, train=False) if eval_files else None,
+        validation_steps=FLAGS.eval_steps if eval_files else None)
     backbone_path = os.path.join(FLAGS.model_dir, "backbone.keras")
     backbone.save(backbone_path)
-    print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in "
-          f"{time.time() - started:.0f} s.")
-    print(f"  checkpoints:  {checkpoints.manager.directory}")
+    print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.")
+    print(f"  checkpoints:  {os.path.join(FLAGS.model_dir, 'checkpoints')}")
     print(f"  TensorBoard:  tensorboard --logdir {os.path.join(FLAGS.model_dir, 'logs')}")
     print(f"  backbone:     {backbone_path}")
     if FLAGS.export_dir:

@@ -1,10 +1,9 @@
 """`PMLMPretrainer`: the backbone plus the tied LM head, trained with `L = L_AE + L_PAR`."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from unilmv2_tf.layers import MaskedLMHead
+from unilmv2_tf.models.task_model import TaskModel
 
 OBJECTIVES = ("pmlm", "mlm", "par")
 FEATURE_KEYS = ("token_ids", "segment_ids", "position_ids", "padding_mask", "step_weights")
@@ -21,7 +20,7 @@ def masked_cross_entropy(labels, logits, weights):
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
-class PMLMPretrainer(keras.Model):
+class PMLMPretrainer(TaskModel):
     """Pseudo-masked LM pretraining: AE loss at the in-place `[M]` slots, PAR loss at `[P]`.
 
     One forward pass over `main + appended` tokens under the pseudo-mask attention gives both
@@ -43,14 +42,9 @@ class PMLMPretrainer(keras.Model):
     def __init__(self, backbone, objective="pmlm", **kwargs):
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
-        super().__init__(**kwargs)
-        self.backbone = backbone
+        super().__init__(backbone, **kwargs)
         self.objective = objective
-        self.lm_head = MaskedLMHead(
-            backbone.token_embedding, layer_norm_epsilon=backbone.config.layer_norm_epsilon,
-            initializer_range=backbone.config.initializer_range, dtype=backbone.dtype_policy,
-            name="lm_head")
-        self.lm_head.build((None, None, backbone.config.hidden_size))
+        self.lm_head = self.tied_lm_head()
         self.heads = {"pmlm": ("ae", "par"), "mlm": ("ae",), "par": ("par",)}[objective]
         self.loss_trackers = {f"{head}_{kind}": keras.metrics.Mean(name=f"{head}_{kind}")
                               for head in self.heads for kind in ("loss", "accuracy")}
@@ -81,16 +75,7 @@ class PMLMPretrainer(keras.Model):
             self.loss_trackers[f"{head}_loss"].update_state(loss)
             self.loss_trackers[f"{head}_accuracy"].update_state(accuracy)
             total = total + loss
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        # Keras sums replica gradients and un-scales the reported loss by the replica count.
-        return total / replicas if replicas > 1 else total
+        return self.replica_loss(total)
 
     def get_config(self):
-        return {**super().get_config(), "backbone": keras.layers.serialize(self.backbone),
-                "objective": self.objective}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        return cls(**config)
+        return {**super().get_config(), "objective": self.objective}

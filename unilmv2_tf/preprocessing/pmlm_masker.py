@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from unilmv2_tf.preprocessing.token_corruption import corrupt_tokens
+
 PSEUDO_TOKEN_POLICIES = ("shared", "mask", "independent")
 
 
@@ -79,7 +81,7 @@ class PMLMMasker(tf.Module):
 
     @classmethod
     def for_tokenizer(cls, tokenizer, max_predictions, **options):
-        """A masker over `tokenizer`'s vocabulary; never masks `[PAD]`, `[CLS]`, `[SEP]`, `[MASK]`."""
+        """A masker over `tokenizer`'s vocabulary; never masks [PAD], [CLS], [SEP], [MASK]."""
         return cls(tokenizer.vocabulary_size, tokenizer.mask_id,
                    [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id, tokenizer.mask_id],
                    max_predictions, continuation_mask=tokenizer.continuation_mask(), **options)
@@ -147,13 +149,8 @@ class PMLMMasker(tf.Module):
         return tf.gather(unit_step, unit_id)
 
     def _corrupt(self, original, seed):
-        u = tf.random.stateless_uniform(tf.shape(original), seed)
-        random_ids = tf.random.stateless_uniform(
-            tf.shape(original), tf.random.experimental.stateless_fold_in(seed, 1), 0,
-            self.vocabulary_size, dtype=tf.int32)
-        replaced = tf.where(u < self.mask_token_rate + self.random_token_rate, random_ids,
-                            original)
-        return tf.where(u < self.mask_token_rate, self.mask_id, replaced)
+        return corrupt_tokens(original, seed, self.vocabulary_size, self.mask_id,
+                              self.mask_token_rate, self.random_token_rate)
 
     def __call__(self, token_ids, segment_ids, padding_mask, seed):
         """Masks one packed sequence (int `[L]` each); `seed` is an int `[2]` stateless seed."""

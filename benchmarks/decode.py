@@ -1,0 +1,149 @@
+"""Decoding speed: key/value cache vs full recompute vs s2s-ft's hidden-state cache.
+
+    python benchmarks/decode.py [--preset=small --source_length=128 --target_length=64]
+
+Greedy and beam 4, batch 1 and batch 16, each with and without `jit_compile`, side by side in
+one process on the same model (random weights of the preset; speed does not depend on them)
+and the same real sources (Debian descriptions from the test fixture). EOS is held back
+(`min_length = target_length`), so every run generates exactly `target_length` tokens.
+
+- cached: `KVCacheDecoder` (keys/values of every layer; each step feeds 2 tokens);
+- recompute: `RecomputeDecoder` (the whole sequence re-encoded every step);
+- s2s-ft: `HiddenStateCacheDecoder` below, what s2s-ft's `BertForSeq2SeqDecoder` does: it
+  keeps every layer's *input hidden states* and re-projects keys/values of the whole history
+  at every step (here over the fixed-size buffer, as static shapes require).
+
+The full-recompute and s2s-ft decoders are skipped for beam 4 x batch 16 (64 rows re-encoded
+per step: minutes per run on 2 CPU cores). Prints a table and writes JSON.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
+
+from unilmv2_tf import UniLMv2Backbone, assets  # noqa: E402
+from unilmv2_tf.data import read_jsonl_records  # noqa: E402
+from unilmv2_tf.generation import (KVCacheDecoder, RecomputeDecoder, beam_search,  # noqa: E402
+                                   greedy_search)
+from unilmv2_tf.layers import MaskedLMHead  # noqa: E402
+from unilmv2_tf.preprocessing import Seq2SeqPacker, WordPieceTokenizer  # noqa: E402
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures",
+                       "synopsis_valid.jsonl")
+
+
+class HiddenStateCacheDecoder(KVCacheDecoder):
+    """s2s-ft's incremental decoding: cache each layer's input states, re-project K/V."""
+
+    def _new_memory(self, batch, slots):
+        config = self.backbone.config
+        return {"history": tf.zeros([batch, config.num_layers, slots, config.hidden_size],
+                                    self.backbone.compute_dtype)}
+
+    def _encode(self, state, token_ids, segment_ids, position_ids, mask, cache_update_index):
+        backbone = self.backbone
+        x = backbone.embeddings(token_ids, segment_ids, position_ids)
+        bias = backbone.relative_position_bias(position_ids, state["key_positions"])
+        histories = []
+        for i, block in enumerate(backbone.transformer_layers):
+            history = ops.slice_update(state["history"][:, i], (0, cache_update_index, 0), x)
+            histories.append(history)
+            attention = block.attention
+            cache = tf.stack([attention._split_heads(attention.key_dense(history)),
+                              attention._split_heads(attention.value_dense(history))], axis=1)
+            x, _ = block(x, attention_mask=mask, attention_bias=bias, cache=cache,
+                         cache_update_index=cache_update_index)
+        return x, {"history": tf.stack(histories, axis=1)}
+
+
+def time_search(search, source, jit_compile, repeats):
+    function = tf.function(search, jit_compile=jit_compile)
+    started = time.perf_counter()
+    function(source)["token_ids"].numpy()  # trace (and compile)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(repeats):
+        function(source)["token_ids"].numpy()
+    return (time.perf_counter() - started) / repeats, first
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--source_length", type=int, default=128)
+    parser.add_argument("--target_length", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--output", default="benchmarks/decode.json")
+    args = parser.parse_args()
+
+    tokenizer = WordPieceTokenizer(assets.BERT_UNCASED_VOCAB)
+    tf.keras.utils.set_random_seed(0)
+    backbone = UniLMv2Backbone.from_preset(args.preset).with_max_positions(
+        args.source_length + args.target_length)
+    head = MaskedLMHead(backbone.token_embedding)
+    head.build((None, None, backbone.config.hidden_size))
+    packer = Seq2SeqPacker.for_tokenizer(tokenizer, args.source_length, args.target_length)
+    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"], 16)]
+    sources = {size: {k: v for k, v in packer.pack_source(tokenizer.tokenize(texts[:size]))
+                      .items() if k in ("token_ids", "padding_mask")} for size in (1, 16)}
+    decoders = {name: cls(backbone, head, args.target_length, tokenizer.mask_id)
+                for name, cls in (("cached", KVCacheDecoder), ("recompute", RecomputeDecoder),
+                                  ("s2s-ft", HiddenStateCacheDecoder))}
+    options = {"min_length": args.target_length, "ngram_size": 0}
+    searches = {"greedy": lambda d, s: greedy_search(d, s, tokenizer.sep_id, **options),
+                "beam4": lambda d, s: beam_search(d, s, tokenizer.sep_id, beam_size=4,
+                                                  **options)}
+    rows = []
+    print(f"{args.preset} preset, source {args.source_length}, {args.target_length} target "
+          f"tokens, {os.cpu_count()} CPU cores")
+    print(f"{'search':<7} {'batch':>5} {'decoder':<10} {'jit':<5} {'tokens/s':>9} "
+          f"{'ms/example':>11} {'first call s':>13}")
+    for search_name, search in searches.items():
+        for batch in (1, 16):
+            for decoder_name, decoder in decoders.items():
+                if decoder_name != "cached" and search_name == "beam4" and batch == 16:
+                    continue
+                for jit in (False, True):
+                    seconds, first = time_search(lambda s, d=decoder: search(d, s),
+                                                 sources[batch], jit, args.repeats)
+                    row = {"search": search_name, "batch": batch, "decoder": decoder_name,
+                           "jit_compile": jit,
+                           "tokens_per_s": batch * args.target_length / seconds,
+                           "ms_per_example": 1000 * seconds / batch, "first_call_s": first}
+                    rows.append(row)
+                    print(f"{search_name:<7} {batch:>5} {decoder_name:<10} {str(jit):<5} "
+                          f"{row['tokens_per_s']:>9.1f} {row['ms_per_example']:>11.1f} "
+                          f"{first:>13.1f}", flush=True)
+
+    def best(search, batch, decoder):
+        return min(r["ms_per_example"] for r in rows
+                   if (r["search"], r["batch"], r["decoder"]) == (search, batch, decoder))
+
+    ratios = {f"recompute/cached {s} batch {b}": best(s, b, "recompute") / best(s, b, "cached")
+              for s in searches for b in (1, 16) if not (s == "beam4" and b == 16)}
+    ratios.update({f"s2s-ft/cached {s} batch {b}": best(s, b, "s2s-ft") / best(s, b, "cached")
+                   for s in searches for b in (1, 16) if not (s == "beam4" and b == 16)})
+    print("\nSpeed-up of the key/value cache (best of jit on/off each):")
+    for name, value in ratios.items():
+        print(f"  {name}: {value:.2f}x")
+    target = ratios["recompute/cached beam4 batch 1"]
+    print(f"Target: cached beam search >= 5x faster than full recompute at "
+          f"{args.target_length} tokens: {target:.2f}x ({'met' if target >= 5 else 'NOT met'})")
+    report = {"preset": args.preset, "source_length": args.source_length,
+              "target_length": args.target_length, "cpu_count": os.cpu_count(),
+              "machine": platform.platform(), "tensorflow": tf.__version__, "rows": rows,
+              "ratios": ratios}
+    with open(args.output, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+    print(f"Wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

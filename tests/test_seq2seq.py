@@ -1,0 +1,197 @@
+"""Seq2seq packing, the label-smoothed loss, teacher-forcing parity, Seq2SeqLM end to end."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import FIXTURES
+from unilmv2_tf import UniLMv2Backbone
+from unilmv2_tf.data import make_seq2seq_dataset, read_jsonl_records
+from unilmv2_tf.layers import PseudoMaskAttentionMask
+from unilmv2_tf.metrics import bleu4, rouge_scores
+from unilmv2_tf.models import Seq2SeqLM, label_smoothed_cross_entropy
+from unilmv2_tf.preprocessing import Seq2SeqPacker
+
+TRAIN = os.path.join(FIXTURES, "synopsis_train.jsonl")
+VALID = os.path.join(FIXTURES, "synopsis_valid.jsonl")
+
+
+def packer(**options):
+    return Seq2SeqPacker(8, 5, cls_id=101, sep_id=102, mask_id=103, vocabulary_size=30522,
+                         **options)
+
+
+def test_packer_layout_and_attention_rules():
+    x = packer(target_mask_prob=0.0, mask_token_rate=1.0, random_token_rate=0.0)(
+        tf.ragged.constant([[7, 8, 9], [5]]), tf.ragged.constant([[11, 12], [13, 14, 15, 16]]),
+        seed=[0, 0])
+    np.testing.assert_array_equal(x["token_ids"][0], [101, 7, 8, 9, 102, 0, 0, 0,
+                                                      11, 12, 102, 0, 0,
+                                                      103, 103, 103, 0, 0])
+    np.testing.assert_array_equal(x["position_ids"][0], [0, 1, 2, 3, 4, 0, 0, 0,
+                                                         5, 6, 7, 0, 0, 5, 6, 7, 0, 0])
+    # Row 2: the target is truncated to max_target_length - 1 pieces, then [SEP].
+    np.testing.assert_array_equal(x["labels"][1], [13, 14, 15, 16, 102])
+    np.testing.assert_array_equal(x["segment_ids"][1], [0] * 8 + [1] * 10)
+    mask = PseudoMaskAttentionMask()(x["step_weights"], x["padding_mask"]).numpy()[0]
+    source, target, pseudo = range(0, 5), range(8, 11), range(13, 16)
+    for j, (t, p) in enumerate(zip(target, pseudo)):
+        assert mask[t, list(source)].all() and mask[p, list(source)].all()
+        assert mask[t, list(target)].tolist() == [k <= j for k in range(3)]
+        assert mask[p, list(target)].tolist() == [k < j for k in range(3)]
+        assert mask[p, list(pseudo)].tolist() == [k == j for k in range(3)]
+        assert not mask[t, list(pseudo)].any()
+    assert not mask[list(source)][:, 8:].any()
+
+
+def test_packer_truncates_long_and_keeps_empty_sources():
+    x = packer()(tf.ragged.constant([list(range(1000, 1100)), []], dtype=tf.int32),
+                 tf.ragged.constant([[11], [12]]), seed=[1, 2])
+    np.testing.assert_array_equal(x["token_ids"][0, :8], [101] + list(range(1000, 1006)) + [102])
+    np.testing.assert_array_equal(x["token_ids"][1, :3], [101, 102, 0])
+    assert x["position_ids"][1, 8] == 2  # the target starts right after [CLS] [SEP]
+
+
+def test_packer_corruption_and_word_drop_rates():
+    n = 4000
+    targets = tf.RaggedTensor.from_tensor(tf.fill([n, 4], 2000))
+    x = packer(target_mask_prob=0.5)(tf.ragged.constant([[7]] * n), targets, seed=[3, 4])
+    pseudo = x["token_ids"][:, 13:17].numpy().ravel()
+    assert abs(np.mean(pseudo == 103) - 0.8) < 0.02
+    assert abs(np.mean(pseudo == 2000) - 0.1) < 0.02  # kept
+    teacher = x["token_ids"][:, 8:12].numpy().ravel()
+    # Half the target words are dropped; a drop changes the word unless its draw kept it.
+    assert abs(np.mean(teacher != 2000) - 0.5 * 0.9) < 0.03
+    assert np.all((teacher == 2000) | (teacher == pseudo))  # a dropped word takes the [P] id
+
+
+def test_label_smoothed_loss_matches_numpy():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 3, 7)).astype("float32")
+    labels = np.array([[1, 4, 0], [6, 2, 3]])
+    weights = np.array([[1, 1, 0], [1, 1, 1]], "float32")
+    eps = 0.1
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    q = np.full(logits.shape, eps / 5)
+    q[..., 0] = 0.0
+    np.put_along_axis(q, labels[..., None], 1 - eps, -1)
+    kl = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1)) - log_p), 0).sum(-1)
+    want = (kl * weights).sum() / weights.sum()
+    loss, nll, _ = label_smoothed_cross_entropy(labels, logits, weights, eps)
+    np.testing.assert_allclose(loss, want, rtol=1e-5)
+    plain, _, _ = label_smoothed_cross_entropy(labels, logits, weights, 0.0)
+    np.testing.assert_allclose(plain, nll, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer):
+    keras.utils.set_random_seed(2)
+    backbone = UniLMv2Backbone.from_preset("tiny", max_position_embeddings=32,
+                                           hidden_dropout=0.0, attention_dropout=0.0)
+    return Seq2SeqLM(backbone.with_max_positions(48), 32, 12, tokenizer=tokenizer)
+
+
+def test_with_max_positions_tiles_the_table(model):
+    backbone = model.backbone
+    table = backbone.embeddings.position_embedding.embeddings.numpy()
+    assert table.shape[0] == 48
+    np.testing.assert_array_equal(table[32:], table[:16])
+    with pytest.raises(ValueError, match="with_max_positions"):
+        Seq2SeqLM(UniLMv2Backbone.from_preset("tiny", max_position_embeddings=32), 30, 10)
+
+
+def test_teacher_forced_outputs_equal_decoder_steps(model):
+    pieces = model.tokenizer.tokenize(["a small tool to convert images", "x"])
+    targets = model.tokenizer.tokenize(["image converter", "the y value of z"])
+    x = model.packer(target_mask_prob=0.0, mask_token_rate=1.0, random_token_rate=0.0)(
+        pieces, targets, seed=[0, 0])
+    train_log_probs = tf.nn.log_softmax(model(x), -1).numpy()
+    decoder = model.decoder()
+    log_probs, state = decoder.start(model.packer().pack_source(pieces))
+    real = x["label_weights"].numpy() > 0
+    assert real[:, :4].all() and not real[0, 4:].any()
+    for step in range(8):  # padded steps of the shorter target are no outputs: skip them
+        np.testing.assert_allclose(log_probs[real[:, step]],
+                                   train_log_probs[real[:, step], step], atol=1e-4)
+        log_probs, state = decoder.step(state, x["labels"][:, step], step + 1)
+
+
+def test_generate_text_in_text_out(model):
+    texts = ["a command line tool for images", "", "word " * 100000]  # ~0.5 MB, truncated
+    outputs, scores = model.generate(texts, beam_size=2, return_scores=True, batch_size=2)
+    assert len(outputs) == 3 and all(isinstance(o, str) for o in outputs)
+    assert np.isfinite(scores).all()
+    assert model.generate(texts[:1], beam_size=2) == outputs[:1]  # batch-independent
+    ids = model.generate([[2000, 2001]], max_length=4)
+    assert isinstance(ids[0], list) and len(ids[0]) <= 4
+    assert model.generate([]) == []
+    with pytest.raises(ValueError, match="max_length"):
+        model.generate(["x"], max_length=99)
+    bare = Seq2SeqLM(model.backbone, 32, 12)
+    with pytest.raises(ValueError, match="tokenizer"):
+        bare.generate("x")
+
+
+def test_fine_tune_on_real_pairs_lowers_validation_loss_and_round_trips(model, tokenizer,
+                                                                        tmp_path):
+    from unilmv2_tf.training import create_optimizer
+
+    train = read_jsonl_records(TRAIN, ["source", "target"])
+    valid = read_jsonl_records(VALID, ["source", "target"])
+    data = make_seq2seq_dataset(train, tokenizer, model.packer(), batch_size=16, seed=0)
+    held_out = make_seq2seq_dataset(valid, tokenizer, model.packer(target_mask_prob=0.0), 16,
+                                    shuffle=False, repeat=False, drop_remainder=False)
+    model.compile(optimizer=create_optimizer(2e-3, 60, 5))
+    before = model.evaluate(held_out, verbose=0, return_dict=True)
+    model.fit(data, steps_per_epoch=60, epochs=1, verbose=0)
+    after = model.evaluate(held_out, verbose=0, return_dict=True)
+    assert after["nll"] < before["nll"] - 1.0, (before, after)
+
+    model.save(tmp_path / "seq2seq.keras")
+    (tmp_path / "vocab.txt").write_text("\n".join(tokenizer.vocabulary) + "\n")
+    loaded = Seq2SeqLM.load(str(tmp_path))
+    texts = [r["source"] for r in valid[:3]]
+    assert loaded.generate(texts, beam_size=3) == model.generate(texts, beam_size=3)
+    with pytest.raises(FileNotFoundError, match="seq2seq.keras"):
+        Seq2SeqLM.load(str(tmp_path / "missing"))
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"source": "a b"', "malformed JSON"),
+    ('["a", "b"]', "expected a JSON object"),
+    ('{"source": "a b"}', "missing field 'target'"),
+    ('{"source": "a b", "target": "  "}', "field 'target' is empty"),
+    ('{"source": "", "target": "c"}', "field 'source' is empty"),
+    ('{"source": 3, "target": "c"}', "field 'source' must be a string"),
+])
+def test_jsonl_errors_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"source": "ok", "target": "fine"}\n\n' + line + "\n")
+    with pytest.raises(ValueError, match=f"pairs.jsonl:3: {message}"):
+        read_jsonl_records(str(path), ["source", "target"])
+
+
+def test_jsonl_invalid_utf8_and_empty_file(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"source": "\xff", "target": "x"}\n')
+    with pytest.raises(ValueError, match="bad.jsonl:1: line is not valid UTF-8"):
+        read_jsonl_records(str(path), ["source", "target"])
+    path.write_text("\n")
+    with pytest.raises(ValueError, match="no records"):
+        read_jsonl_records(str(path), ["source"])
+
+
+def test_generation_metrics_on_known_cases():
+    scores = rouge_scores(["the cat sat on the mat", "a b"], ["the cat sat", "c d"])
+    # Pair 1: unigram P = 3/6, R = 3/3 -> F 2/3; pair 2 shares nothing.
+    assert scores["rouge1"] == pytest.approx(100 * (2 / 3) / 2)
+    assert scores["rouge2"] == pytest.approx(100 * (2 * (2 / 5) * 1 / (2 / 5 + 1)) / 2)
+    assert bleu4(["a b c d e"], ["a b c d e"]) == pytest.approx(100.0)
+    assert bleu4(["a b c x y"], ["a b c d e"]) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="2 predictions but 1 references"):
+        rouge_scores(["a", "b"], ["a"])
+    assert json.dumps(scores)  # plain floats, ready for the metrics file

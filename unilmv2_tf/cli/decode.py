@@ -1,0 +1,81 @@
+"""`unilmv2 decode`: generate with a fine-tuned Seq2SeqLM, write one output per line, score."""
+
+import json
+import os
+import sys
+
+from absl import flags
+
+from unilmv2_tf.cli.command_runner import fail, require_positive, run_command
+
+flags.DEFINE_string("model_dir", None, "A `unilmv2 finetune-seq2seq` --model_dir.")
+flags.DEFINE_string("input_file", None, "JSON Lines with the source text (and the reference).")
+flags.DEFINE_string("output_file", None, "Generated text, one line per input, in input order.")
+flags.DEFINE_string("source_key", "source", "Field holding the input text.")
+flags.DEFINE_string("target_key", "target", "Field holding the reference; '' = do not score.")
+flags.DEFINE_enum("metrics", "rouge", ["rouge", "bleu", "both"],
+                  "ROUGE-1/2/L F1 (summarization) and/or corpus BLEU-4 (question generation).")
+flags.DEFINE_integer("max_examples", 0, "Decode only the first N inputs (0 = all).")
+flags.DEFINE_integer("beam_size", 1, "1 = greedy search.")
+flags.DEFINE_float("length_penalty", 0.0, "GNMT alpha (paper: 0.6-1.3; 0 = raw log-prob).")
+flags.DEFINE_integer("min_length", 1, "Tokens before [SEP] may end the output.")
+flags.DEFINE_integer("ngram_size", 3, "Forbid repeating n-grams of this size (0 = off).")
+flags.DEFINE_list("ngram_ignore", ["."], "Tokens exempt from n-gram blocking.")
+flags.DEFINE_integer("max_length", 0, "Target slots (0 = the model's max_target_length).")
+flags.DEFINE_integer("batch_size", 16, "Inputs decoded together.")
+flags.DEFINE_bool("jit_compile", False, "XLA-compile the search.")
+flags.mark_flags_as_required(["model_dir", "input_file", "output_file"])
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    require_positive("decode", ("beam_size", "batch_size"))
+    if FLAGS.length_penalty < 0:
+        fail("decode", f"--length_penalty must be >= 0, got {FLAGS.length_penalty}.")
+    run_command("decode", argv, run)
+
+
+def run():
+    import keras
+
+    from unilmv2_tf.data import read_jsonl_records
+    from unilmv2_tf.metrics import bleu4, rouge_scores
+    from unilmv2_tf.models import Seq2SeqLM
+
+    fields = [FLAGS.source_key] + ([FLAGS.target_key] if FLAGS.target_key else [])
+    records = read_jsonl_records(FLAGS.input_file, fields, FLAGS.max_examples or None)
+    model = Seq2SeqLM.load(FLAGS.model_dir)
+    vocabulary = model.tokenizer.vocabulary
+    unknown = [w for w in FLAGS.ngram_ignore if w not in vocabulary]
+    if unknown:
+        raise ValueError(f"--ngram_ignore tokens not in the vocabulary: {unknown}")
+    options = {"beam_size": FLAGS.beam_size, "length_penalty": FLAGS.length_penalty,
+               "min_length": FLAGS.min_length, "ngram_size": FLAGS.ngram_size,
+               "ngram_ignore_ids": [vocabulary.index(w) for w in FLAGS.ngram_ignore],
+               "max_length": FLAGS.max_length or None, "batch_size": FLAGS.batch_size,
+               "jit_compile": FLAGS.jit_compile}
+    sources = [r[FLAGS.source_key] for r in records]
+    outputs = []
+    progress = keras.utils.Progbar(len(sources), unit_name="example",
+                                   verbose=1 if sys.stdout.isatty() else 2)
+    for start in range(0, len(sources), FLAGS.batch_size):
+        outputs += model.generate(sources[start:start + FLAGS.batch_size], **options)
+        progress.update(len(outputs))
+    # Written to a temporary file and renamed, so an interrupted run leaves no partial output.
+    temporary = f"{FLAGS.output_file}.tmp"
+    with open(temporary, "w", encoding="utf-8") as f:
+        f.writelines(" ".join(text.split()) + "\n" for text in outputs)
+    os.replace(temporary, FLAGS.output_file)
+    print(f"Wrote {len(outputs)} outputs to {FLAGS.output_file}")
+    if FLAGS.target_key:
+        references = [r[FLAGS.target_key] for r in records]
+        scores = {}
+        if FLAGS.metrics in ("rouge", "both"):
+            scores.update(rouge_scores(outputs, references))
+        if FLAGS.metrics in ("bleu", "both"):
+            scores["bleu4"] = bleu4(outputs, references)
+        scores = {name: round(value, 2) for name, value in scores.items()}
+        with open(f"{FLAGS.output_file}.metrics.json", "w", encoding="utf-8") as f:
+            json.dump({**scores, "examples": len(outputs), **{
+                k: v for k, v in options.items() if k != "ngram_ignore_ids"}}, f, indent=2)
+        print("  ".join(f"{name} {value:.2f}" for name, value in scores.items()))

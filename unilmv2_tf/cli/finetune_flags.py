@@ -1,0 +1,67 @@
+"""The flags and set-up every fine-tuning command shares (each command is its own process)."""
+
+from absl import flags
+
+from unilmv2_tf import assets
+from unilmv2_tf.cli.command_runner import require_positive
+from unilmv2_tf.config import PRESETS
+
+FLAGS = flags.FLAGS
+FINETUNE_FLAGS = ("init_checkpoint", "preset", "vocab_file", "model_dir", "train_steps",
+                  "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "seed",
+                  "checkpoint_every", "keep_checkpoints")
+
+
+def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_ratio,
+                          batch_size=32):
+    """Defines `FINETUNE_FLAGS`; `outputs` says what lands in --model_dir."""
+    flags.DEFINE_string("init_checkpoint", None,
+                        "Start from a pretrained model: a `unilmv2 pretrain` / `unilmv2 "
+                        "convert` output folder or a backbone .keras file. Unset: random "
+                        "init of --preset.")
+    flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size without --init_checkpoint.")
+    flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB, "WordPiece vocabulary file.")
+    flags.DEFINE_string("model_dir", None, f"Checkpoints, logs, {outputs}.")
+    flags.DEFINE_integer("train_steps", 1000, "Optimizer steps.")
+    flags.DEFINE_integer("batch_size", batch_size, "Global batch size.")
+    flags.DEFINE_float("learning_rate", learning_rate, learning_rate_help)
+    flags.DEFINE_float("warmup_ratio", warmup_ratio, "Linear warmup fraction of train_steps.")
+    flags.DEFINE_float("weight_decay", 0.01, "AdamW weight decay.")
+    flags.DEFINE_integer("seed", 0, "Seed of the data order, corruption and initialisation.")
+    flags.DEFINE_integer("checkpoint_every", 200, "Steps between checkpoints and evaluations.")
+    flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
+    flags.mark_flag_as_required("model_dir")
+
+
+def check_finetune_flags(command, extra_positive=()):
+    require_positive(command, ("train_steps", "batch_size", "checkpoint_every",
+                               "keep_checkpoints", "learning_rate") + tuple(extra_positive))
+
+
+def finetune_backbone(tokenizer):
+    """The backbone from --init_checkpoint (with its LM head weights, or None), or a random
+    --preset one; its vocabulary must match `tokenizer`'s."""
+    import keras
+
+    from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
+    from unilmv2_tf.models import load_pretrained
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    if FLAGS.init_checkpoint:
+        backbone, head_weights = load_pretrained(FLAGS.init_checkpoint)
+    else:
+        backbone, head_weights = UniLMv2Backbone(UniLMv2Config.from_preset(
+            FLAGS.preset, vocab_size=tokenizer.vocabulary_size)), None
+    if backbone.config.vocab_size != tokenizer.vocabulary_size:
+        raise ValueError(f"{FLAGS.init_checkpoint} has vocab_size {backbone.config.vocab_size} "
+                         f"but {FLAGS.vocab_file} has {tokenizer.vocabulary_size} tokens.")
+    return backbone, head_weights
+
+
+def finetune_optimizer():
+    """AdamW with warmup and linear decay from the flags, gradients clipped to norm 1."""
+    from unilmv2_tf.training import create_optimizer
+
+    return create_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
+                            int(FLAGS.warmup_ratio * FLAGS.train_steps),
+                            weight_decay=FLAGS.weight_decay, clipnorm=1.0)

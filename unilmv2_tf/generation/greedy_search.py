@@ -1,0 +1,54 @@
+"""Greedy decoding in one `tf.while_loop`."""
+
+import tensorflow as tf
+
+from unilmv2_tf.generation.logits_processing import constrain
+from unilmv2_tf.generation.seq2seq_decoder import keep_static_shapes
+
+
+def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ignore_ids=(),
+                  pad_id=0):
+    """Takes the most likely token at every step until each row emits `eos_id` (or reaches
+    `decoder.max_length`). Runs inside `tf.function`, also with `jit_compile=True`.
+
+    Args:
+        decoder: a `Seq2SeqDecoder` (`KVCacheDecoder` for real use).
+        source: dict with `token_ids`, `padding_mask` `[B, S]` (see `Seq2SeqPacker.pack_source`).
+        eos_id: the end token (`[SEP]`); it is part of the output.
+        min_length: tokens that must come before `eos_id`.
+        ngram_size: forbid repeating n-grams of this size (0 = off).
+        ngram_ignore_ids: ids exempt from the n-gram rule (s2s-ft's `--forbid_ignore_word`).
+
+    Returns a dict: `token_ids [B, T]` (`pad_id` after the end), `scores [B]` (sum of the
+    chosen tokens' log-probabilities), `lengths [B]` (tokens, `eos_id` included).
+
+    The example of `beam_search` runs the same way with
+    `greedy_search(decoder, source, eos_id)`.
+    """
+    max_length = decoder.max_length
+    log_probs, state = decoder.start(source)
+    batch = tf.shape(log_probs)[0]
+    slots = tf.range(max_length)[None, :]
+
+    def body(step, log_probs, state, sequences, scores, lengths, finished):
+        log_probs = constrain(log_probs, sequences, step, eos_id, min_length, ngram_size,
+                              ngram_ignore_ids)
+        tokens = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
+        token_scores = tf.gather(log_probs, tokens, batch_dims=1)
+        tokens = tf.where(finished, pad_id, tokens)
+        scores += tf.where(finished, 0.0, token_scores)
+        sequences = tf.where(slots == step, tokens[:, None], sequences)
+        ended = tf.logical_and(~finished, tf.equal(tokens, eos_id))
+        lengths = tf.where(ended, step + 1, lengths)
+        finished |= ended
+        log_probs, state = decoder.advance(state, tokens, step + 1, log_probs)
+        return step + 1, log_probs, state, sequences, scores, lengths, finished
+
+    def cond(step, log_probs, state, sequences, scores, lengths, finished):
+        return tf.logical_and(step < max_length, ~tf.reduce_all(finished))
+
+    loop_vars = (tf.constant(0), log_probs, state, tf.fill([batch, max_length], pad_id),
+                 tf.zeros([batch]), tf.fill([batch], max_length), tf.zeros([batch], tf.bool))
+    _, _, _, sequences, scores, lengths, _ = tf.while_loop(
+        cond, lambda *loop_vars: keep_static_shapes(body(*loop_vars), loop_vars), loop_vars)
+    return {"token_ids": sequences, "scores": scores, "lengths": lengths}

@@ -1,0 +1,230 @@
+"""`Seq2SeqLM`: s2s fine-tuning with pseudo masks, and cached greedy / beam-search generation."""
+
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from unilmv2_tf.generation import KVCacheDecoder, beam_search, greedy_search
+from unilmv2_tf.models.task_model import TaskModel
+from unilmv2_tf.preprocessing.seq2seq_packer import Seq2SeqPacker
+from unilmv2_tf.preprocessing.tokenizer import WordPieceTokenizer
+
+FEATURE_KEYS = ("token_ids", "segment_ids", "position_ids", "padding_mask", "step_weights")
+
+
+def label_smoothed_cross_entropy(labels, logits, weights, smoothing, pad_id=0):
+    """s2s-ft's `LabelSmoothingLoss`, in float32: `KL(q || softmax(logits))` per position with
+    `q` = `1 - smoothing` on the label and `smoothing / (V - 2)` on every other id except
+    `pad_id`, averaged over the positions with weight 1. Returns `(loss, nll, accuracy)`, the
+    last two unsmoothed."""
+    log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    labels = tf.cast(labels, tf.int32)
+    weights = tf.cast(weights, tf.float32)
+    total = tf.maximum(tf.reduce_sum(weights), 1.0)
+    gold = tf.gather(log_probs, labels, batch_dims=2)
+    nll = -gold
+    if smoothing > 0:
+        vocab = log_probs.shape[-1]
+        other = smoothing / (vocab - 2)
+        rest = tf.reduce_sum(log_probs, -1) - gold - log_probs[..., pad_id]
+        entropy = (1.0 - smoothing) * math.log(1.0 - smoothing) + smoothing * math.log(other)
+        losses = entropy - (1.0 - smoothing) * gold - other * rest
+    else:
+        losses = nll
+    correct = tf.cast(tf.equal(tf.argmax(log_probs, -1, output_type=tf.int32), labels),
+                      tf.float32)
+    return (tf.reduce_sum(losses * weights) / total, tf.reduce_sum(nll * weights) / total,
+            tf.reduce_sum(correct * weights) / total)
+
+
+@keras.saving.register_keras_serializable(package="unilmv2_tf")
+class Seq2SeqLM(TaskModel):
+    """UniLMv2 sequence-to-sequence model: one backbone, pseudo masks, a tied LM head.
+
+    Training inputs are the features of `Seq2SeqPacker` (labels inside, so `fit` takes the
+    dataset alone): `[source | target | pseudo masks]`; the pseudo mask at target position j
+    predicts target token j, with label-smoothed cross-entropy (default 0.1, pad excluded) over
+    the real target tokens. Metrics: `loss`, `nll` (unsmoothed), `token_accuracy`.
+
+    `generate` decodes with a key/value cache (greedy, or beam search with length penalty,
+    minimum length and n-gram blocking) inside one `tf.function`, optionally XLA-compiled.
+
+    Args:
+        backbone: a `UniLMv2Backbone`; its position table must hold
+            `max_source_length + max_target_length` rows (`backbone.with_max_positions`).
+        max_source_length, max_target_length: `S` and `T` of `Seq2SeqPacker` (special tokens
+            included); `T` is also the generation limit.
+        label_smoothing: epsilon of the loss.
+        tokenizer: optional `WordPieceTokenizer` for text in / text out (not serialized).
+        cls_id, sep_id, mask_id, pad_id: special ids (BERT uncased by default).
+
+    Example:
+    >>> from unilmv2_tf import UniLMv2Backbone
+    >>> backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=200)
+    >>> model = Seq2SeqLM(backbone, max_source_length=16, max_target_length=8)
+    >>> outputs = model.generate([[7, 8, 9]], beam_size=2)
+    >>> len(outputs), len(outputs[0]) <= 8
+    (1, True)
+    """
+
+    def __init__(self, backbone, max_source_length=464, max_target_length=48,
+                 label_smoothing=0.1, tokenizer=None, cls_id=101, sep_id=102, mask_id=103,
+                 pad_id=0, target_segment_id=1, **kwargs):
+        needed = max_source_length + max_target_length
+        if needed > backbone.config.max_position_embeddings:
+            raise ValueError(
+                f"max_source_length + max_target_length = {needed} exceeds the backbone's "
+                f"{backbone.config.max_position_embeddings} positions; grow the table with "
+                f"backbone.with_max_positions({needed}).")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
+        super().__init__(backbone, **kwargs)
+        self.max_source_length = max_source_length
+        self.max_target_length = max_target_length
+        self.label_smoothing = label_smoothing
+        self.cls_id, self.sep_id, self.mask_id, self.pad_id = cls_id, sep_id, mask_id, pad_id
+        self.target_segment_id = target_segment_id
+        self.lm_head = self.tied_lm_head()
+        self.nll_tracker = keras.metrics.Mean(name="nll")
+        self.accuracy_tracker = keras.metrics.Mean(name="token_accuracy")
+        self._tokenizer = [tokenizer]  # a list keeps the tf.Module out of Keras tracking
+        self._search_functions = {}
+
+    @classmethod
+    def load(cls, model_dir):
+        """The model `unilmv2 finetune-seq2seq` saved in `model_dir`, with its tokenizer."""
+        path = os.path.join(model_dir, "seq2seq.keras")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No seq2seq.keras in {model_dir} (train it with `unilmv2 "
+                                    f"finetune-seq2seq --model_dir={model_dir}`).")
+        model = keras.saving.load_model(path, compile=False)  # decoding needs no optimizer
+        if not isinstance(model, cls):
+            raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        model.tokenizer = WordPieceTokenizer(os.path.join(model_dir, "vocab.txt"))
+        return model
+
+    @property
+    def tokenizer(self):
+        return self._tokenizer[0]
+
+    @tokenizer.setter
+    def tokenizer(self, tokenizer):
+        self._tokenizer[0] = tokenizer
+
+    def call(self, inputs, training=False):
+        features = {key: inputs[key] for key in FEATURE_KEYS}
+        sequence = self.backbone(features, training=training)["sequence_output"]
+        return self.lm_head(sequence[:, -self.max_target_length:])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss, nll, accuracy = label_smoothed_cross_entropy(
+            x["labels"], y_pred, x["label_weights"], self.label_smoothing, self.pad_id)
+        self.nll_tracker.update_state(nll)
+        self.accuracy_tracker.update_state(accuracy)
+        return self.replica_loss(loss)
+
+    def packer(self, **options):
+        """The `Seq2SeqPacker` matching this model's lengths and special ids."""
+        return Seq2SeqPacker(self.max_source_length, self.max_target_length, self.cls_id,
+                             self.sep_id, self.mask_id, self.backbone.config.vocab_size,
+                             pad_id=self.pad_id, target_segment_id=self.target_segment_id,
+                             **options)
+
+    def decoder(self, max_length=None):
+        """The `KVCacheDecoder` over this model (at most `max_length` target tokens)."""
+        return KVCacheDecoder(self.backbone, self.lm_head, max_length or self.max_target_length,
+                              self.mask_id, self.target_segment_id)
+
+    def _search_function(self, max_length, jit_compile, options):
+        key = (max_length, jit_compile, tuple(sorted(options.items())))
+        if key not in self._search_functions:
+            decoder = self.decoder(max_length)
+            options = dict(options)
+            beam_size = options.pop("beam_size")
+            if beam_size == 1:
+                options.pop("length_penalty")  # one hypothesis: nothing to re-rank
+
+            def search(token_ids, padding_mask):
+                source = {"token_ids": token_ids, "padding_mask": padding_mask}
+                if beam_size == 1:
+                    return greedy_search(decoder, source, self.sep_id, pad_id=self.pad_id,
+                                         **options)
+                return beam_search(decoder, source, self.sep_id, beam_size=beam_size,
+                                   **options)
+
+            self._search_functions[key] = tf.function(search, jit_compile=jit_compile)
+        return self._search_functions[key]
+
+    def generate(self, inputs, beam_size=1, length_penalty=0.0, min_length=1, ngram_size=3,
+                 ngram_ignore_ids=(), max_length=None, batch_size=16, jit_compile=False,
+                 return_scores=False):
+        """Generates targets for sources.
+
+        Args:
+            inputs: a string or list of strings (needs `tokenizer`; returns strings), or a list
+                of word-piece id lists / a ragged tensor without `[CLS]`/`[SEP]` (returns id
+                lists, `[SEP]` and after removed). Sources longer than `max_source_length - 2`
+                pieces are truncated; an empty source is allowed.
+            beam_size: 1 = greedy search.
+            length_penalty: GNMT alpha (0 = raw log-probability).
+            min_length: tokens before `[SEP]` may be emitted.
+            ngram_size: forbid repeated n-grams of this size (0 = off); `ngram_ignore_ids`
+                are exempt (s2s-ft's `--forbid_ignore_word`, e.g. the id of ".").
+            max_length: target slots, at most `max_target_length` (the default).
+            batch_size: sources decoded together (the last batch is padded).
+            jit_compile: XLA-compile the search.
+            return_scores: also return each output's score.
+        """
+        max_length = max_length or self.max_target_length
+        if not 1 <= max_length <= self.max_target_length:
+            raise ValueError(f"max_length must be in [1, {self.max_target_length}], got "
+                             f"{max_length}.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        texts = isinstance(inputs, str) or (
+            isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], str))
+        if texts:
+            if self.tokenizer is None:
+                raise ValueError("Text inputs need a tokenizer: Seq2SeqLM(..., tokenizer=...) "
+                                 "or model.tokenizer = WordPieceTokenizer(vocab_file).")
+            inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+            pieces = self.tokenizer.tokenize(inputs)
+        else:
+            pieces = inputs if isinstance(inputs, tf.RaggedTensor) else tf.ragged.constant(
+                [list(x) for x in inputs], dtype=tf.int32, ragged_rank=1)
+        count = int(pieces.nrows())
+        if count == 0:
+            return ([], np.zeros([0], np.float32)) if return_scores else []
+        source = self.packer().pack_source(pieces)
+        search = self._search_function(max_length, jit_compile, {
+            "beam_size": beam_size, "length_penalty": float(length_penalty),
+            "min_length": min_length, "ngram_size": ngram_size,
+            "ngram_ignore_ids": tuple(int(i) for i in ngram_ignore_ids)})
+        token_ids, scores = [], []
+        for start in range(0, count, batch_size):
+            rows = tf.range(start, start + batch_size) % count  # pad the last batch
+            out = search(tf.gather(source["token_ids"], rows),
+                         tf.gather(source["padding_mask"], rows))
+            size = min(batch_size, count - start)
+            lengths = out["lengths"].numpy()[:size]
+            ids = out["token_ids"].numpy()[:size]
+            token_ids += [row[:n - 1] if n and row[n - 1] == self.sep_id else row[:n]
+                          for row, n in zip(ids, lengths)]
+            scores += list(out["scores"].numpy()[:size])
+        if texts:
+            ragged = tf.ragged.constant([list(x) for x in token_ids], dtype=tf.int32,
+                                        ragged_rank=1)
+            outputs = [s.decode("utf-8") for s in self.tokenizer.detokenize(ragged).numpy()]
+        else:
+            outputs = [np.asarray(x).tolist() for x in token_ids]
+        return (outputs, np.asarray(scores, np.float32)) if return_scores else outputs
+
+    def get_config(self):
+        return {**super().get_config(), "max_source_length": self.max_source_length,
+                "max_target_length": self.max_target_length,
+                "label_smoothing": self.label_smoothing, "cls_id": self.cls_id,
+                "sep_id": self.sep_id, "mask_id": self.mask_id, "pad_id": self.pad_id,
+                "target_segment_id": self.target_segment_id}
