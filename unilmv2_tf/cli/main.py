@@ -6,13 +6,22 @@ import sys
 COMMANDS = {
     "pretrain": ("unilmv2_tf.cli.pretrain", "PMLM pretraining from raw text, then export"),
     "build-vocab": ("unilmv2_tf.cli.build_vocab", "learn a WordPiece vocabulary from text"),
+    "finetune-seq2seq": ("unilmv2_tf.cli.finetune_seq2seq",
+                         "seq2seq fine-tuning with pseudo masks (JSON Lines pairs)"),
+    "decode": ("unilmv2_tf.cli.decode", "generate with a fine-tuned model; ROUGE / BLEU"),
+    "finetune-classifier": ("unilmv2_tf.cli.finetune_classifier",
+                            "text (pair) classification / regression on [CLS]"),
+    "finetune-qa": ("unilmv2_tf.cli.finetune_qa", "extractive QA on SQuAD-format JSON"),
+    "evaluate": ("unilmv2_tf.cli.evaluate", "score a fine-tuned classifier on a labeled file"),
+    "convert": ("unilmv2_tf.cli.convert",
+                "PyTorch UniLMv2 / s2s-ft / BERT checkpoints to Keras, and back"),
 }
 
 
 def usage():
     lines = ["usage: unilmv2 <command> [--flags]   (unilmv2 <command> --helpfull for flags)", "",
              "commands:"]
-    lines += [f"  {name:<12} {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += [f"  {name:<20} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 
 

@@ -83,6 +83,10 @@ class WordPieceTokenizer(tf.Module):
         """`texts` (string `[N]`) -> int32 RaggedTensor `[N, None]` of word-piece ids."""
         return self._tokenizer.tokenize(tf.convert_to_tensor(texts, tf.string))
 
+    def tokenize_with_offsets(self, texts):
+        """Ids as `tokenize`, plus each piece's start / end **byte** offsets in the input."""
+        return self._tokenizer.tokenize_with_offsets(tf.convert_to_tensor(texts, tf.string))
+
     def detokenize(self, token_ids):
         """Ids `[N, T]` (dense or ragged) -> strings `[N]`; pad/CLS/SEP/MASK ids are dropped."""
         token_ids = tf.convert_to_tensor(token_ids, tf.int32) if not isinstance(

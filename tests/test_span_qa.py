@@ -1,0 +1,119 @@
+"""QA windowing and offsets, SpanQA heads and loss, SQuAD metrics, the SQuAD recipe."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import FIXTURES, REPO
+from unilmv2_tf import UniLMv2Backbone
+from unilmv2_tf.metrics import exact_match, normalize_answer, squad_scores, token_f1
+from unilmv2_tf.models import SpanQA
+from unilmv2_tf.preprocessing import QAWindower
+
+PASSAGE = ("Der Café-Besitzer Zoë fährt nach Köln. " * 6 + "The naïve captain, Ahab, hunts "
+           "Moby Dick 🐋 across the Pacific. " + "Filler words keep going here. " * 8)
+ANSWER = "Ahab"
+
+
+def example(context=PASSAGE, answer=ANSWER, qid="q1"):
+    start = context.index(answer)
+    return {"id": qid, "question": "Who is the captain?", "context": context,
+            "answers": [{"text": answer, "answer_start": start}], "is_impossible": False}
+
+
+def test_windows_cover_long_unicode_passages_and_map_answers_back(tokenizer):
+    windower = QAWindower(tokenizer, sequence_length=48, doc_stride=16, max_query_length=8)
+    features, windows = windower.windows([example()], training=True)
+    assert len(windows) > 3 and features["token_ids"].shape == (len(windows), 48)
+    holding = np.nonzero(features["answerable"])[0]
+    assert holding.size >= 1
+    for row in holding:
+        chars = windows[row]["token_chars"]
+        start, end = features["start_positions"][row], features["end_positions"][row]
+        assert PASSAGE[chars[start][0]:chars[end][1]] == ANSWER
+    # Every passage token of every window maps to text inside the passage.
+    for window in windows:
+        spans = [c for c in window["token_chars"] if c is not None]
+        assert spans and all(0 <= s < e <= len(PASSAGE) for s, e in spans)
+    # Consecutive windows overlap: the stride is smaller than the passage budget.
+    first = {c for c in windows[0]["token_chars"] if c}
+    assert first & {c for c in windows[1]["token_chars"] if c}
+
+
+def test_best_answers_returns_exact_text_within_limits(tokenizer):
+    windower = QAWindower(tokenizer, sequence_length=48, doc_stride=16, max_query_length=8)
+    examples = [example(), example(answer="Moby Dick 🐋", qid="q2")]
+    features, windows = windower.windows(examples, training=True)
+    outputs = {"start_logits": np.zeros((len(windows), 48)),
+               "end_logits": np.zeros((len(windows), 48)),
+               "answerable_logits": np.full(len(windows), 2.0)}
+    for row in np.nonzero(features["answerable"])[0]:  # oracle logits on the gold span
+        outputs["start_logits"][row, features["start_positions"][row]] = 10.0
+        outputs["end_logits"][row, features["end_positions"][row]] = 10.0
+    answers = QAWindower.best_answers(examples, windows, outputs)
+    assert answers["q1"]["text"] == "Ahab"
+    assert answers["q2"]["text"] == "Moby Dick 🐋"
+    assert PASSAGE[answers["q2"]["start"]:answers["q2"]["end"]] == "Moby Dick 🐋"
+    short = QAWindower.best_answers(examples, windows, outputs, max_answer_length=1)
+    assert short["q2"]["text"] != "Moby Dick 🐋"  # 4 pieces do not fit in 1
+    outputs["answerable_logits"][:] = -3.0
+    assert QAWindower.best_answers(examples, windows, outputs,
+                                   allow_no_answer=True)["q1"]["text"] == ""
+
+
+def test_span_qa_masks_non_passage_tokens_and_weights_the_loss():
+    model = SpanQA(UniLMv2Backbone.from_preset("tiny", vocab_size=200))
+    ids = np.array([[101, 7, 102, 8, 9, 102, 0], [101, 5, 102, 6, 6, 102, 0]])
+    inputs = {"token_ids": ids, "segment_ids": np.array([[0, 0, 0, 1, 1, 1, 0]] * 2),
+              "padding_mask": (ids > 0) * 1}
+    out = model(inputs)
+    start = out["start_logits"].numpy()
+    assert (start[:, [0, 1, 2, 6]] <= -1e4).all() and (start[:, 3:6] > -1e4).all()
+    y = {"start_positions": np.array([3, 0]), "end_positions": np.array([4, 0]),
+         "answerable": np.array([1, 0])}
+    loss = model.compute_loss(inputs, y, out)
+    # The unanswerable row's (impossible) span targets must not count.
+    y_other = dict(y, start_positions=np.array([3, 5]), end_positions=np.array([4, 5]))
+    assert float(loss) == pytest.approx(float(model.compute_loss(inputs, y_other, out)))
+    with pytest.raises(ValueError, match="max_query_length"):
+        QAWindower(None, sequence_length=32, max_query_length=64)
+
+
+def test_squad_metrics_follow_the_official_rules():
+    assert normalize_answer("The Pacific Ocean!") == "pacific ocean"
+    assert exact_match("the Pacific", "Pacific.") == 1.0
+    assert token_f1("Ahab the captain", "captain Ahab") == pytest.approx(2 * 1.0 * (2 / 2)
+                                                                         / (1.0 + 1.0))
+    assert token_f1("a", "b c") == 0.0
+    assert token_f1("", "") == 1.0 and token_f1("x", "") == 0.0
+    examples = [{"id": "1", "answers": [{"text": "Moby Dick"}, {"text": "the whale"}]},
+                {"id": "2", "answers": []}]
+    scores = squad_scores({"1": "whale", "2": ""}, examples)
+    # q1: best over golds: EM 1 ("the whale" -> "whale"), F1 1; q2: no answer, predicted "".
+    assert scores == {"exact_match": 100.0, "f1": 100.0, "examples": 2}
+    assert squad_scores({}, examples)["f1"] == 0.0
+
+
+@pytest.mark.slow
+def test_squad_recipe_runs_on_the_fixture(tmp_path):
+    env = {**os.environ, "PY": sys.executable, "TRAIN_STEPS": "4", "CHECKPOINT_EVERY": "2",
+           "BATCH_SIZE": "4", "SEQUENCE_LENGTH": "64", "DOC_STRIDE": "16",
+           "MAX_QUERY_LENGTH": "16",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(["bash", "tasks/squad/run.sh",
+                             os.path.join(FIXTURES, "squad_train.json"),
+                             os.path.join(FIXTURES, "squad_dev.json"), str(tmp_path / "qa")],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "qa" / "dev_metrics.json").read_text())
+    assert metrics["examples"] == 2 and 0.0 <= metrics["f1"] <= 100.0
+    predictions = json.loads((tmp_path / "qa" / "dev_predictions.json").read_text())
+    dev = json.loads(open(os.path.join(FIXTURES, "squad_dev.json")).read())
+    context = dev["data"][0]["paragraphs"][0]["context"]
+    for answer in predictions.values():  # every answer is a verbatim span of its passage
+        assert context[answer["start"]:answer["end"]] == answer["text"]

@@ -1,0 +1,65 @@
+"""`Classifier`: sequence classification / regression on the `[CLS]` vector."""
+
+import keras
+from keras import ops
+
+from unilmv2_tf.models.task_model import TaskModel
+
+
+@keras.saving.register_keras_serializable(package="unilmv2_tf")
+class Classifier(TaskModel):
+    """A linear layer on the `[CLS]` state of the bidirectional encoder (the paper's NLU
+    setting: no pseudo masks, relative bias on), optionally after a tanh pooler as later BERT
+    code does. `num_classes=1` is regression (one score).
+
+    Inputs: a dict with `token_ids`, `segment_ids`, `padding_mask` `[B, T]` (as
+    `TextPairPacker` makes; `position_ids` optional). Output: logits `[B, num_classes]`.
+    Compile it with a loss, e.g. `SparseCategoricalCrossentropy(from_logits=True)`.
+
+    Example:
+    >>> import numpy as np
+    >>> from unilmv2_tf import UniLMv2Backbone
+    >>> model = Classifier(UniLMv2Backbone.from_preset("tiny", vocab_size=200), num_classes=3)
+    >>> ids = np.array([[101, 7, 8, 102, 0]])
+    >>> model({"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": ids > 0}).shape
+    TensorShape([1, 3])
+    """
+
+    def __init__(self, backbone, num_classes, use_pooler=False, dropout=0.1, **kwargs):
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1 (1 = regression), got {num_classes}.")
+        super().__init__(backbone, **kwargs)
+        self.num_classes = num_classes
+        self.use_pooler = use_pooler
+        self.dropout = dropout
+        config = backbone.config
+        initializer = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+        self.pooler = (keras.layers.Dense(config.hidden_size, activation="tanh",
+                                          kernel_initializer=initializer, name="pooler")
+                       if use_pooler else None)
+        self.dropout_layer = keras.layers.Dropout(dropout)
+        self.output_dense = keras.layers.Dense(num_classes, kernel_initializer=initializer,
+                                               dtype="float32", name="logits")
+
+    def call(self, inputs, training=False):
+        sequence = self.backbone(encoder_features(inputs), training=training)["sequence_output"]
+        x = sequence[:, 0]
+        if self.pooler is not None:
+            x = self.pooler(x)
+        return self.output_dense(self.dropout_layer(x, training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "use_pooler": self.use_pooler, "dropout": self.dropout}
+
+
+def encoder_features(inputs):
+    """Backbone inputs for plain bidirectional encoding: default position ids, all step
+    weights 0 (every token a main token)."""
+    padding_mask = ops.cast(inputs["padding_mask"], "int32")
+    positions = inputs.get("position_ids")
+    if positions is None:
+        positions = ops.arange(ops.shape(padding_mask)[1])[None, :] * padding_mask
+    return {"token_ids": inputs["token_ids"], "segment_ids": inputs["segment_ids"],
+            "position_ids": positions, "padding_mask": padding_mask,
+            "step_weights": ops.zeros_like(padding_mask)}

@@ -1,0 +1,67 @@
+"""`SpanQA`: extractive question answering (start/end logits, answerability)."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from unilmv2_tf.models.classifier import encoder_features
+from unilmv2_tf.models.task_model import TaskModel
+
+NEG = -1e4  # masked logits: finite, so the loss never sees inf - inf
+
+
+@keras.saving.register_keras_serializable(package="unilmv2_tf")
+class SpanQA(TaskModel):
+    """Start/end logits over the passage tokens and a `[CLS]` answerability logit.
+
+    Inputs: `token_ids`, `segment_ids` (0 question, 1 passage), `padding_mask` `[B, T]`, as
+    `QAWindower` makes them. Outputs: `start_logits`, `end_logits` `[B, T]` (non-passage
+    tokens masked), `answerable_logits [B]`. Training targets (`y`): `start_positions`,
+    `end_positions` `[B]` and `answerable [B]` (0 when the answer is not in this window, or
+    the question has none); the span loss counts only answerable windows, the answerability
+    loss (binary cross-entropy) all of them. Metrics: `loss`, `span_loss`, `answerable_loss`.
+
+    Example:
+    >>> import numpy as np
+    >>> from unilmv2_tf import UniLMv2Backbone
+    >>> model = SpanQA(UniLMv2Backbone.from_preset("tiny", vocab_size=200))
+    >>> ids = np.array([[101, 7, 102, 8, 9, 102]])
+    >>> out = model({"token_ids": ids, "segment_ids": np.array([[0, 0, 0, 1, 1, 1]]),
+    ...              "padding_mask": ids > 0})
+    >>> out["start_logits"].shape, out["answerable_logits"].shape
+    (TensorShape([1, 6]), TensorShape([1]))
+    """
+
+    def __init__(self, backbone, **kwargs):
+        super().__init__(backbone, **kwargs)
+        initializer = keras.initializers.TruncatedNormal(
+            stddev=backbone.config.initializer_range)
+        self.span_dense = keras.layers.Dense(2, kernel_initializer=initializer,
+                                             dtype="float32", name="span_logits")
+        self.answerable_dense = keras.layers.Dense(1, kernel_initializer=initializer,
+                                                   dtype="float32", name="answerable_logits")
+        self.span_tracker = keras.metrics.Mean(name="span_loss")
+        self.answerable_tracker = keras.metrics.Mean(name="answerable_loss")
+
+    def call(self, inputs, training=False):
+        sequence = self.backbone(encoder_features(inputs), training=training)["sequence_output"]
+        logits = self.span_dense(sequence)
+        passage = ops.logical_and(ops.cast(inputs["segment_ids"], "int32") == 1,
+                                  ops.cast(inputs["padding_mask"], "bool"))
+        start = ops.where(passage, logits[..., 0], NEG)
+        end = ops.where(passage, logits[..., 1], NEG)
+        return {"start_logits": start, "end_logits": end,
+                "answerable_logits": self.answerable_dense(sequence[:, 0])[:, 0]}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        answerable = tf.cast(y["answerable"], tf.float32)
+        span = 0.0
+        for side in ("start", "end"):
+            span += keras.losses.sparse_categorical_crossentropy(
+                y[f"{side}_positions"], y_pred[f"{side}_logits"], from_logits=True)
+        span_loss = tf.reduce_sum(span * answerable) / tf.maximum(tf.reduce_sum(answerable), 1.)
+        answerable_loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            answerable, y_pred["answerable_logits"]))
+        self.span_tracker.update_state(span_loss)
+        self.answerable_tracker.update_state(answerable_loss)
+        return self.replica_loss(span_loss / 2.0 + answerable_loss)
