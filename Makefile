@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast pretrain benchmark clean
+.PHONY: setup test test-fast pretrain benchmark benchmark-decode clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ pretrain: setup
 
 benchmark: setup
 	$(PY) benchmarks/pretrain_step.py
+
+benchmark-decode: setup
+	$(PY) benchmarks/decode.py
 
 clean:
 	rm -rf models saved_models/*/ .pytest_cache

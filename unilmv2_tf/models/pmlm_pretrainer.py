@@ -60,12 +60,12 @@ class PMLMPretrainer(TaskModel):
                 inputs["par_positions"])[1]
             features = {key: value[:, :main_length] for key, value in features.items()}
         sequence = self.backbone(features, training=training)["sequence_output"]
-        outputs = {}
-        if "ae" in self.heads:
-            outputs["ae_logits"] = self.lm_head(sequence, inputs["mask_positions"])
-        if "par" in self.heads:
-            outputs["par_logits"] = self.lm_head(sequence, inputs["par_positions"])
-        return outputs
+        # One head call for both losses: one gather and one product with the tied table.
+        positions = {"ae": inputs["mask_positions"], "par": inputs["par_positions"]}
+        logits = self.lm_head(sequence, ops.concatenate([positions[h] for h in self.heads], 1))
+        budget = ops.shape(inputs["mask_positions"])[1]
+        return {f"{head}_logits": logits[:, i * budget:(i + 1) * budget]
+                for i, head in enumerate(self.heads)}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         total = 0.0
