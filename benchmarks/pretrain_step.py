@@ -65,8 +65,9 @@ class NaiveClozePretrainer(keras.Model):
         for step in range(1, self.num_steps + 1):
             weights = x["label_weights"] * tf.cast(tf.equal(y_pred["label_step"], step),
                                                    tf.float32)
-            loss, _ = masked_cross_entropy(x["labels"], y_pred["logits"][step - 1], weights)
-            total += loss * tf.reduce_sum(weights)
+            loss_sum, _, _ = masked_cross_entropy(x["labels"], y_pred["logits"][step - 1],
+                                                  weights)
+            total += loss_sum
         return total / tf.maximum(tf.reduce_sum(x["label_weights"]), 1.0)
 
 

@@ -81,9 +81,10 @@ def test_label_smoothed_loss_matches_numpy():
     np.put_along_axis(q, labels[..., None], 1 - eps, -1)
     kl = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1)) - log_p), 0).sum(-1)
     want = (kl * weights).sum() / weights.sum()
-    loss, nll, _ = label_smoothed_cross_entropy(labels, logits, weights, eps)
-    np.testing.assert_allclose(loss, want, rtol=1e-5)
-    plain, _, _ = label_smoothed_cross_entropy(labels, logits, weights, 0.0)
+    loss, nll, _, total = label_smoothed_cross_entropy(labels, logits, weights, eps)
+    assert float(total) == 5.0
+    np.testing.assert_allclose(loss / total, want, rtol=1e-5)
+    plain, _, _, _ = label_smoothed_cross_entropy(labels, logits, weights, 0.0)
     np.testing.assert_allclose(plain, nll, rtol=1e-6)
 
 

@@ -87,6 +87,8 @@ class UniLMv2Backbone(keras.Model):
         for block in blocks:
             x = block(x, attention_mask=attention_mask, attention_bias=bias)
         super().__init__(inputs=inputs, outputs={"sequence_output": x}, dtype=dtype, **kwargs)
+        if dtype is not None:  # a functional Model does not take the policy from `dtype`
+            self.dtype_policy = keras.dtype_policies.get(dtype)
 
         # === Config ===
         self.config = config

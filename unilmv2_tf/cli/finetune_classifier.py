@@ -9,6 +9,7 @@ from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
                                            define_finetune_flags, finetune_backbone,
                                            finetune_optimizer)
+from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 from unilmv2_tf.preprocessing.text_pair_packer import TRUNCATION_STRATEGIES
 
 flags.DEFINE_string("train_file", None, "JSON Lines, or a GLUE-style .tsv with a header row.")
@@ -47,41 +48,45 @@ def run():
     from unilmv2_tf.data import make_classification_dataset
     from unilmv2_tf.models import Classifier, evaluate_classifier, read_task_rows
     from unilmv2_tf.preprocessing import TextPairPacker, WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit
+    from unilmv2_tf.training import resumable_fit, write_run_info
 
+    # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
+    strategy, model_dir, _ = training_setup()
     task = {"task": FLAGS.task, "text_key": FLAGS.text_key,
             "text_pair_key": FLAGS.text_pair_key, "label_key": FLAGS.label_key,
             "sequence_length": FLAGS.sequence_length, "truncation": FLAGS.truncation}
     train = read_task_rows(FLAGS.train_file, task, FLAGS.skip_malformed,
-                      FLAGS.max_train_examples or None)
+                           FLAGS.max_train_examples or None)
     labels = (sorted({r["label"] for r in train}) if FLAGS.task == "classification" else None)
     if labels is not None and len(labels) < 2:
         raise ValueError(f"{FLAGS.train_file} has a single label {labels}; classification "
                          f"needs at least two.")
     task["labels"] = labels
     tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
-    backbone, _ = finetune_backbone(tokenizer)
-    model = Classifier(backbone, len(labels) if labels else 1, use_pooler=FLAGS.use_pooler)
-    prepare_model_dir(FLAGS.model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
-    with open(os.path.join(FLAGS.model_dir, "task.json"), "w", encoding="utf-8") as f:
+    with strategy.scope():
+        backbone, _ = finetune_backbone(tokenizer)
+        model = Classifier(backbone, len(labels) if labels else 1, use_pooler=FLAGS.use_pooler)
+        loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if labels
+                else keras.losses.MeanSquaredError())
+        model.compile(optimizer=finetune_optimizer(), loss=loss,
+                      metrics=["accuracy"] if labels else None, jit_compile=jit_compile())
+    prepare_model_dir(model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
+    with open(os.path.join(model_dir, "task.json"), "w", encoding="utf-8") as f:
         json.dump(task, f, indent=2)
 
     packer = TextPairPacker.for_tokenizer(tokenizer, FLAGS.sequence_length,
                                           truncation=FLAGS.truncation)
     data = make_classification_dataset(train, tokenizer, packer, labels, FLAGS.batch_size,
                                        seed=FLAGS.seed)
-    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if labels
-            else keras.losses.MeanSquaredError())
-    model.compile(optimizer=finetune_optimizer(), loss=loss,
-        metrics=["accuracy"] if labels else None)
-    _, seconds = resumable_fit(model, data, FLAGS.model_dir, FLAGS.train_steps,
+    write_run_info(model_dir, model, strategy)
+    _, seconds = resumable_fit(model, data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
-    path = os.path.join(FLAGS.model_dir, "classifier.keras")
+    path = os.path.join(model_dir, "classifier.keras")
     model.save(path)
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
           f"  model: {path}")
     if FLAGS.valid_file:
         scores = evaluate_classifier(model, tokenizer, task, FLAGS.valid_file,
-                                     os.path.join(FLAGS.model_dir, "valid_metrics.json"))
+                                     os.path.join(model_dir, "valid_metrics.json"))
         print("  valid: " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()
                                       if isinstance(v, float)))

@@ -4,12 +4,15 @@ from absl import flags
 
 from unilmv2_tf import assets
 from unilmv2_tf.cli.command_runner import require_positive
+from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
+                                           define_training_flags, in_dtype_policy,
+                                           training_optimizer)
 from unilmv2_tf.config import PRESETS
 
 FLAGS = flags.FLAGS
 FINETUNE_FLAGS = ("init_checkpoint", "preset", "vocab_file", "model_dir", "train_steps",
                   "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "seed",
-                  "checkpoint_every", "keep_checkpoints")
+                  "checkpoint_every", "keep_checkpoints") + TRAINING_FLAGS
 
 
 def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_ratio,
@@ -31,16 +34,19 @@ def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_rat
     flags.DEFINE_integer("checkpoint_every", 200, "Steps between checkpoints and evaluations.")
     flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
     flags.mark_flag_as_required("model_dir")
+    define_training_flags(clip_norm=1.0)
 
 
 def check_finetune_flags(command, extra_positive=()):
     require_positive(command, ("train_steps", "batch_size", "checkpoint_every",
                                "keep_checkpoints", "learning_rate") + tuple(extra_positive))
+    check_training_flags(command)
 
 
 def finetune_backbone(tokenizer):
     """The backbone from --init_checkpoint (with its LM head weights, or None), or a random
-    --preset one; its vocabulary must match `tokenizer`'s."""
+    --preset one, under --dtype_policy; its vocabulary must match `tokenizer`'s. Call it
+    inside the strategy's scope."""
     import keras
 
     from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
@@ -55,13 +61,10 @@ def finetune_backbone(tokenizer):
     if backbone.config.vocab_size != tokenizer.vocabulary_size:
         raise ValueError(f"{FLAGS.init_checkpoint} has vocab_size {backbone.config.vocab_size} "
                          f"but {FLAGS.vocab_file} has {tokenizer.vocabulary_size} tokens.")
-    return backbone, head_weights
+    return in_dtype_policy(backbone), head_weights
 
 
 def finetune_optimizer():
-    """AdamW with warmup and linear decay from the flags, gradients clipped to norm 1."""
-    from unilmv2_tf.training import create_optimizer
-
-    return create_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
-                            int(FLAGS.warmup_ratio * FLAGS.train_steps),
-                            weight_decay=FLAGS.weight_decay, clipnorm=1.0)
+    """AdamW with warmup and linear decay from the flags."""
+    return training_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
+                              int(FLAGS.warmup_ratio * FLAGS.train_steps), FLAGS.weight_decay)

@@ -9,6 +9,7 @@ from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
                                            define_finetune_flags, finetune_backbone,
                                            finetune_optimizer)
+from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 
 flags.DEFINE_string("train_file", None, "SQuAD-format JSON (v1.1 or v2.0).")
 flags.DEFINE_string("dev_file", None, "SQuAD-format JSON scored (EM / F1) after training.")
@@ -41,19 +42,23 @@ def run():
     from unilmv2_tf.metrics import squad_scores
     from unilmv2_tf.models import SpanQA
     from unilmv2_tf.preprocessing import QAWindower, WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit
+    from unilmv2_tf.training import resumable_fit, write_run_info
 
+    # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
+    strategy, model_dir, _ = training_setup()
     train = read_squad_examples(FLAGS.train_file)
     dev = read_squad_examples(FLAGS.dev_file) if FLAGS.dev_file else None
     tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
     windower = QAWindower(tokenizer, FLAGS.sequence_length, FLAGS.doc_stride,
                           FLAGS.max_query_length)
-    backbone, _ = finetune_backbone(tokenizer)
-    if FLAGS.sequence_length > backbone.config.max_position_embeddings:
-        raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
-                         f"{backbone.config.max_position_embeddings} positions.")
-    model = SpanQA(backbone)
-    prepare_model_dir(FLAGS.model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
+    with strategy.scope():
+        backbone, _ = finetune_backbone(tokenizer)
+        if FLAGS.sequence_length > backbone.config.max_position_embeddings:
+            raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
+                             f"{backbone.config.max_position_embeddings} positions.")
+        model = SpanQA(backbone)
+        model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())
+    prepare_model_dir(model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
 
     features, _ = windower.windows(train, training=True)
     inputs = {k: features[k] for k in ("token_ids", "segment_ids", "padding_mask")}
@@ -63,18 +68,18 @@ def run():
     data = (tf.data.Dataset.from_tensor_slices((inputs, targets))
             .shuffle(len(features["token_ids"]), seed=FLAGS.seed).repeat()
             .batch(FLAGS.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-    model.compile(optimizer=finetune_optimizer())
-    _, seconds = resumable_fit(model, data, FLAGS.model_dir, FLAGS.train_steps,
+    write_run_info(model_dir, model, strategy)
+    _, seconds = resumable_fit(model, data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
-    model.save(os.path.join(FLAGS.model_dir, "spanqa.keras"))
+    model.save(os.path.join(model_dir, "spanqa.keras"))
     settings = {"sequence_length": FLAGS.sequence_length, "doc_stride": FLAGS.doc_stride,
                 "max_query_length": FLAGS.max_query_length,
                 "max_answer_length": FLAGS.max_answer_length,
                 "version_2_with_negative": FLAGS.version_2_with_negative}
-    with open(os.path.join(FLAGS.model_dir, "qa.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(model_dir, "qa.json"), "w", encoding="utf-8") as f:
         json.dump(settings, f, indent=2)
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
-          f"  model: {os.path.join(FLAGS.model_dir, 'spanqa.keras')}")
+          f"  model: {os.path.join(model_dir, 'spanqa.keras')}")
     if dev:
         dev_features, dev_windows = windower.windows(dev)
         dev_inputs = {k: dev_features[k] for k in ("token_ids", "segment_ids", "padding_mask")}
@@ -88,7 +93,7 @@ def run():
                                           allow_no_answer=FLAGS.version_2_with_negative)
         scores = squad_scores({k: a["text"] for k, a in answers.items()}, dev)
         for name, value in (("dev_predictions.json", answers), ("dev_metrics.json", scores)):
-            with open(os.path.join(FLAGS.model_dir, name), "w", encoding="utf-8") as f:
+            with open(os.path.join(model_dir, name), "w", encoding="utf-8") as f:
                 json.dump(value, f, indent=2, ensure_ascii=False)
         print(f"  dev: exact_match {scores['exact_match']:.2f}  f1 {scores['f1']:.2f} "
               f"({scores['examples']} questions)")

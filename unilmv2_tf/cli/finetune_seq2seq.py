@@ -8,6 +8,7 @@ from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
                                            define_finetune_flags, finetune_backbone,
                                            finetune_optimizer)
+from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 
 flags.DEFINE_string("train_file", None, "JSON Lines with `source` and `target` strings.")
 flags.DEFINE_string("valid_file", None, "Held-out JSON Lines, evaluated at every checkpoint.")
@@ -44,23 +45,27 @@ def run():
     from unilmv2_tf.data import make_seq2seq_dataset, read_jsonl_records
     from unilmv2_tf.models import Seq2SeqLM
     from unilmv2_tf.preprocessing import WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit
+    from unilmv2_tf.training import resumable_fit, write_run_info
 
+    # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
+    strategy, model_dir, _ = training_setup()
     fields = [FLAGS.source_key, FLAGS.target_key]
     train = read_jsonl_records(FLAGS.train_file, fields, FLAGS.max_train_examples or None)
     valid = (read_jsonl_records(FLAGS.valid_file, fields, FLAGS.max_valid_examples or None)
              if FLAGS.valid_file else None)
     tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
-    backbone, head_weights = finetune_backbone(tokenizer)
-    backbone = backbone.with_max_positions(FLAGS.max_source_length + FLAGS.max_target_length)
-    model = Seq2SeqLM(backbone, FLAGS.max_source_length, FLAGS.max_target_length,
-                      label_smoothing=FLAGS.label_smoothing, tokenizer=tokenizer,
-                      cls_id=tokenizer.cls_id, sep_id=tokenizer.sep_id,
-                      mask_id=tokenizer.mask_id, pad_id=tokenizer.pad_id)
-    if head_weights is not None:
-        model.lm_head.set_weights(head_weights)
-
-    prepare_model_dir(FLAGS.model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
+    with strategy.scope():
+        backbone, head_weights = finetune_backbone(tokenizer)
+        backbone = backbone.with_max_positions(FLAGS.max_source_length
+                                               + FLAGS.max_target_length)
+        model = Seq2SeqLM(backbone, FLAGS.max_source_length, FLAGS.max_target_length,
+                          label_smoothing=FLAGS.label_smoothing, tokenizer=tokenizer,
+                          cls_id=tokenizer.cls_id, sep_id=tokenizer.sep_id,
+                          mask_id=tokenizer.mask_id, pad_id=tokenizer.pad_id)
+        if head_weights is not None:
+            model.lm_head.set_weights(head_weights)
+        model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())
+    prepare_model_dir(model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
 
     packer = model.packer(target_mask_prob=FLAGS.target_mask_prob)
     train_data = make_seq2seq_dataset(train, tokenizer, packer, FLAGS.batch_size,
@@ -73,12 +78,12 @@ def run():
             valid, tokenizer, model.packer(target_mask_prob=0.0), FLAGS.batch_size, seed=1234,
             shuffle=False, repeat=False, source_key=FLAGS.source_key,
             target_key=FLAGS.target_key, drop_remainder=False)
-    model.compile(optimizer=finetune_optimizer())
-    _, seconds = resumable_fit(model, train_data, FLAGS.model_dir, FLAGS.train_steps,
+    write_run_info(model_dir, model, strategy)
+    _, seconds = resumable_fit(model, train_data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
                                validation_data=valid_data)
-    path = os.path.join(FLAGS.model_dir, "seq2seq.keras")
+    path = os.path.join(model_dir, "seq2seq.keras")
     model.save(path)
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in "
           f"{seconds:.0f} s.\n  model: {path}\n  decode: unilmv2 decode "
-          f"--model_dir={FLAGS.model_dir} --input_file=... --output_file=...")
+          f"--model_dir={model_dir} --input_file=... --output_file=...")

@@ -7,6 +7,9 @@ from absl import flags
 from unilmv2_tf import assets
 from unilmv2_tf.cli.command_runner import (fail, prepare_model_dir, require_positive,
                                            run_command)
+from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
+                                           define_training_flags, jit_compile,
+                                           training_optimizer, training_setup)
 from unilmv2_tf.config import PRESETS
 from unilmv2_tf.models.pmlm_pretrainer import OBJECTIVES
 from unilmv2_tf.preprocessing.pmlm_masker import PSEUDO_TOKEN_POLICIES
@@ -40,6 +43,7 @@ flags.DEFINE_integer("seed", 0, "Seed of the data order, masking and initialisat
 flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints (and progress lines).")
 flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
 flags.DEFINE_integer("eval_steps", 20, "Batches per evaluation when --eval_files is set.")
+define_training_flags(clip_norm=0.0)
 flags.mark_flag_as_required("model_dir")
 FLAGS = flags.FLAGS
 
@@ -51,6 +55,7 @@ def _check_flags():
         fail("pretrain", f"--sequence_length must be at least 8, got {FLAGS.sequence_length}.")
     if FLAGS.learning_rate <= 0:
         fail("pretrain", f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
+    check_training_flags("pretrain")
 
 
 def main(argv):
@@ -60,14 +65,17 @@ def main(argv):
 
 def run():
     import keras
+    import tensorflow as tf
 
     from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
     from unilmv2_tf.data import check_corpus_files, make_pretraining_dataset
     from unilmv2_tf.export import export_encoder
     from unilmv2_tf.models import PMLMPretrainer
     from unilmv2_tf.preprocessing import PMLMMasker, WordPieceTokenizer
-    from unilmv2_tf.training import create_optimizer, resumable_fit
+    from unilmv2_tf.training import resumable_fit, worker_index, write_run_info
 
+    # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
+    strategy, model_dir, chief = training_setup()
     tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
     if FLAGS.config_file:
         config = UniLMv2Config.load(FLAGS.config_file)
@@ -87,31 +95,44 @@ def run():
                                       pseudo_token_policy=FLAGS.pseudo_token_policy,
                                       whole_word=FLAGS.whole_word)
 
+    worker, _, workers = worker_index() if FLAGS.distribution_strategy == \
+        "multi_worker_mirrored" else (0, True, 1)
+
     def dataset(files, train):
-        return make_pretraining_dataset(files, tokenizer, masker, FLAGS.sequence_length,
-                                        FLAGS.batch_size, seed=FLAGS.seed if train else 1234,
-                                        shuffle=train, repeat=True)
+        data = make_pretraining_dataset(
+            files, tokenizer, masker, FLAGS.sequence_length, FLAGS.batch_size,
+            seed=FLAGS.seed if train else 1234, shuffle=train, repeat=True,
+            num_input_pipelines=workers, input_pipeline_id=worker if workers > 1 else 0)
+        if workers > 1:  # sharded by file (or document) above: no second sharding by Keras
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = \
+                tf.data.experimental.AutoShardPolicy.OFF
+            data = data.with_options(options)
+        return data
 
-    prepare_model_dir(FLAGS.model_dir, config, FLAGS.vocab_file, _OWN_FLAGS)
-
+    prepare_model_dir(model_dir, config, FLAGS.vocab_file, _OWN_FLAGS)
     keras.utils.set_random_seed(FLAGS.seed)
-    backbone = UniLMv2Backbone(config)
-    model = PMLMPretrainer(backbone, objective=FLAGS.objective)
-    warmup = FLAGS.warmup_steps if FLAGS.warmup_steps >= 0 else int(0.048 * FLAGS.train_steps)
-    model.compile(optimizer=create_optimizer(FLAGS.learning_rate, FLAGS.train_steps, warmup,
-                                             weight_decay=FLAGS.weight_decay))
+    with strategy.scope():
+        backbone = UniLMv2Backbone(config, dtype=FLAGS.dtype_policy)
+        model = PMLMPretrainer(backbone, objective=FLAGS.objective)
+        warmup = (FLAGS.warmup_steps if FLAGS.warmup_steps >= 0
+                  else int(0.048 * FLAGS.train_steps))
+        model.compile(optimizer=training_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
+                                                   warmup, FLAGS.weight_decay),
+                      jit_compile=jit_compile())
+    write_run_info(model_dir, model, strategy)
     _, seconds = resumable_fit(
-        model, dataset(train_files, train=True), FLAGS.model_dir, FLAGS.train_steps,
+        model, dataset(train_files, train=True), model_dir, FLAGS.train_steps,
         FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
         validation_data=dataset(eval_files, train=False) if eval_files else None,
         validation_steps=FLAGS.eval_steps if eval_files else None)
-    backbone_path = os.path.join(FLAGS.model_dir, "backbone.keras")
+    backbone_path = os.path.join(model_dir, "backbone.keras")
     backbone.save(backbone_path)
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.")
-    print(f"  checkpoints:  {os.path.join(FLAGS.model_dir, 'checkpoints')}")
-    print(f"  TensorBoard:  tensorboard --logdir {os.path.join(FLAGS.model_dir, 'logs')}")
+    print(f"  checkpoints:  {os.path.join(model_dir, 'checkpoints')}")
+    print(f"  TensorBoard:  tensorboard --logdir {os.path.join(model_dir, 'logs')}")
     print(f"  backbone:     {backbone_path}")
-    if FLAGS.export_dir:
+    if FLAGS.export_dir and chief:
         path = export_encoder(backbone, tokenizer, FLAGS.export_dir, FLAGS.sequence_length)
         print(f"  SavedModel:   {path}  (signatures: encode, encode_ids, serving_default)")
 
@@ -120,4 +141,4 @@ _OWN_FLAGS = ("train_files", "eval_files", "vocab_file", "preset", "config_file"
               "export_dir", "train_steps", "batch_size", "sequence_length", "max_predictions",
               "learning_rate", "warmup_steps", "weight_decay", "objective",
               "pseudo_token_policy", "whole_word", "seed", "checkpoint_every",
-              "keep_checkpoints", "eval_steps")
+              "keep_checkpoints", "eval_steps") + TRAINING_FLAGS

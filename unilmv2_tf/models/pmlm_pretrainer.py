@@ -10,13 +10,13 @@ FEATURE_KEYS = ("token_ids", "segment_ids", "position_ids", "padding_mask", "ste
 
 
 def masked_cross_entropy(labels, logits, weights):
-    """Weighted mean cross-entropy and accuracy over predicted positions, in float32."""
+    """Weighted sums over predicted positions, in float32: `(loss_sum, weight_sum,
+    correct_sum)`; divide by `weight_sum` for the mean loss and accuracy."""
     logits = ops.cast(logits, "float32")
     weights = ops.cast(weights, "float32")
     losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    total = ops.maximum(ops.sum(weights), 1.0)
     correct = ops.cast(ops.equal(ops.argmax(logits, -1), ops.cast(labels, "int64")), "float32")
-    return ops.sum(losses * weights) / total, ops.sum(correct * weights) / total
+    return ops.sum(losses * weights), ops.sum(weights), ops.sum(correct * weights)
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
@@ -70,12 +70,13 @@ class PMLMPretrainer(TaskModel):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         total = 0.0
         for head in self.heads:
-            loss, accuracy = masked_cross_entropy(x["labels"], y_pred[f"{head}_logits"],
-                                                  x["label_weights"])
-            self.loss_trackers[f"{head}_loss"].update_state(loss)
-            self.loss_trackers[f"{head}_accuracy"].update_state(accuracy)
-            total = total + loss
-        return self.replica_loss(total)
+            loss_sum, weight_sum, correct_sum = masked_cross_entropy(
+                x["labels"], y_pred[f"{head}_logits"], x["label_weights"])
+            count = ops.maximum(weight_sum, 1.0)
+            self.loss_trackers[f"{head}_loss"].update_state(loss_sum / count)
+            self.loss_trackers[f"{head}_accuracy"].update_state(correct_sum / count)
+            total = total + self.global_mean(loss_sum, weight_sum)
+        return total
 
     def get_config(self):
         return {**super().get_config(), "objective": self.objective}

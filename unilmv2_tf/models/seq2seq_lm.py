@@ -18,12 +18,11 @@ FEATURE_KEYS = ("token_ids", "segment_ids", "position_ids", "padding_mask", "ste
 def label_smoothed_cross_entropy(labels, logits, weights, smoothing, pad_id=0):
     """s2s-ft's `LabelSmoothingLoss`, in float32: `KL(q || softmax(logits))` per position with
     `q` = `1 - smoothing` on the label and `smoothing / (V - 2)` on every other id except
-    `pad_id`, averaged over the positions with weight 1. Returns `(loss, nll, accuracy)`, the
-    last two unsmoothed."""
+    `pad_id`. Returns weighted sums over the positions: `(loss_sum, nll_sum, correct_sum,
+    weight_sum)` (nll and correct unsmoothed); divide by `weight_sum` for means."""
     log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
     labels = tf.cast(labels, tf.int32)
     weights = tf.cast(weights, tf.float32)
-    total = tf.maximum(tf.reduce_sum(weights), 1.0)
     gold = tf.gather(log_probs, labels, batch_dims=2)
     nll = -gold
     if smoothing > 0:
@@ -36,8 +35,8 @@ def label_smoothed_cross_entropy(labels, logits, weights, smoothing, pad_id=0):
         losses = nll
     correct = tf.cast(tf.equal(tf.argmax(log_probs, -1, output_type=tf.int32), labels),
                       tf.float32)
-    return (tf.reduce_sum(losses * weights) / total, tf.reduce_sum(nll * weights) / total,
-            tf.reduce_sum(correct * weights) / total)
+    return (tf.reduce_sum(losses * weights), tf.reduce_sum(nll * weights),
+            tf.reduce_sum(correct * weights), tf.reduce_sum(weights))
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
@@ -120,11 +119,12 @@ class Seq2SeqLM(TaskModel):
         return self.lm_head(sequence[:, -self.max_target_length:])
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss, nll, accuracy = label_smoothed_cross_entropy(
+        loss_sum, nll_sum, correct_sum, weight_sum = label_smoothed_cross_entropy(
             x["labels"], y_pred, x["label_weights"], self.label_smoothing, self.pad_id)
-        self.nll_tracker.update_state(nll)
-        self.accuracy_tracker.update_state(accuracy)
-        return self.replica_loss(loss)
+        count = tf.maximum(weight_sum, 1.0)
+        self.nll_tracker.update_state(nll_sum / count)
+        self.accuracy_tracker.update_state(correct_sum / count)
+        return self.global_mean(loss_sum, weight_sum)
 
     def packer(self, **options):
         """The `Seq2SeqPacker` matching this model's lengths and special ids."""

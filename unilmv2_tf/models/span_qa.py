@@ -59,9 +59,11 @@ class SpanQA(TaskModel):
         for side in ("start", "end"):
             span += keras.losses.sparse_categorical_crossentropy(
                 y[f"{side}_positions"], y_pred[f"{side}_logits"], from_logits=True)
-        span_loss = tf.reduce_sum(span * answerable) / tf.maximum(tf.reduce_sum(answerable), 1.)
-        answerable_loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        span_sum, answerable_count = tf.reduce_sum(span * answerable), tf.reduce_sum(answerable)
+        answerable_sum = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
             answerable, y_pred["answerable_logits"]))
-        self.span_tracker.update_state(span_loss)
-        self.answerable_tracker.update_state(answerable_loss)
-        return self.replica_loss(span_loss / 2.0 + answerable_loss)
+        batch = tf.cast(tf.shape(answerable)[0], tf.float32)
+        self.span_tracker.update_state(span_sum / tf.maximum(answerable_count, 1.0))
+        self.answerable_tracker.update_state(answerable_sum / batch)
+        return (self.global_mean(span_sum / 2.0, answerable_count)
+                + self.global_mean(answerable_sum, batch))

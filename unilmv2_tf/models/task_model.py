@@ -8,7 +8,7 @@ from unilmv2_tf.layers import MaskedLMHead
 
 class TaskModel(keras.Model):
     """Base of the task models: holds `backbone`, serializes it, builds the tied LM head,
-    scales replica losses.
+    normalises losses over the global batch.
 
     Subclasses pass their own constructor arguments through `get_config`; `from_config`
     rebuilds the backbone first. Not used directly.
@@ -29,11 +29,16 @@ class TaskModel(keras.Model):
         return head
 
     @staticmethod
-    def replica_loss(loss):
-        """The per-replica share of a global-batch mean loss: Keras sums replica gradients
-        and un-scales the reported loss by the replica count."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return loss / replicas if replicas > 1 else loss
+    def global_mean(weighted_sum, weight_sum):
+        """This replica's share of a mean over the *global* batch: its weighted loss sum over
+        the weight total of all replicas. Keras sums the replicas' gradients and reports the
+        loss times the replica count, averaged over replicas, so gradient and reported loss are
+        both exactly the global-batch mean, however the weights fall across replicas."""
+        weight_sum = tf.cast(weight_sum, tf.float32)
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            weight_sum = context.all_reduce("sum", weight_sum)
+        return weighted_sum / tf.maximum(weight_sum, 1.0)
 
     def get_config(self):
         return {**super().get_config(), "backbone": keras.layers.serialize(self.backbone)}

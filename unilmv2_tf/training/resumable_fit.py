@@ -1,42 +1,70 @@
 """`model.fit` in checkpointed chunks that resumes where a killed run stopped."""
 
+import json
 import os
+import platform
 import sys
-import time
 
 import keras
+import tensorflow as tf
 
 from unilmv2_tf.training.checkpoint_callback import CheckpointManagerCallback
+from unilmv2_tf.training.throughput_logger import ThroughputLogger
+
+
+def write_run_info(model_dir, model, strategy, extra=None):
+    """`run_info.json`: versions, devices, strategy and dtype policy of this run."""
+    info = {"python": sys.version.split()[0], "tensorflow": tf.__version__,
+            "keras": keras.__version__, "platform": platform.platform(),
+            "devices": [d.name for d in tf.config.list_logical_devices()],
+            "strategy": type(strategy).__name__,
+            "replicas": strategy.num_replicas_in_sync,
+            "dtype_policy": getattr(model, "backbone", model).dtype_policy.name,
+            "tf_config": os.environ.get("TF_CONFIG"),
+            **(extra or {})}
+    with open(os.path.join(model_dir, "run_info.json"), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
 
 
 def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
-                  keep_checkpoints=3, validation_data=None, validation_steps=None):
-    """Trains `model` (compiled) to `train_steps` optimizer steps with `fit`.
+                  keep_checkpoints=3, validation_data=None, validation_steps=None,
+                  tokens_per_batch=None):
+    """Trains `model` (compiled, under its strategy's scope) to `train_steps` updates.
 
-    Every `checkpoint_every` steps (one Keras epoch) the model and optimizer are saved to
-    `<model_dir>/checkpoints` (the newest `keep_checkpoints` kept) and `validation_data` is
-    evaluated; TensorBoard logs go to `<model_dir>/logs`. If checkpoints exist, training
-    resumes from the newest, skipping the batches already seen (`train_data` must be a repeated
-    dataset with a deterministic order). Returns `(start_step, seconds)`.
+    Every `checkpoint_every` updates (one Keras epoch) the model and optimizer are saved to
+    `<model_dir>/checkpoints` (the newest `keep_checkpoints` kept), `validation_data` is
+    evaluated, and losses, learning rate, step time and tokens/s go to TensorBoard
+    (`<model_dir>/logs`). If checkpoints exist, training resumes from the newest readable one
+    and skips the batches already consumed (`train_data` must repeat in a fixed order), so a
+    killed and restarted run ends like an uninterrupted one. With gradient accumulation
+    (`optimizer.gradient_accumulation_steps = k`) an update takes k batches.
+    Returns `(start_step, seconds)`.
     """
+    k = getattr(model.optimizer, "gradient_accumulation_steps", None) or 1
     sample = next(iter(train_data))
-    model(sample[0] if isinstance(sample, tuple) else sample)
-    model.optimizer.build(model.trainable_variables)
-    checkpoints = CheckpointManagerCallback(model, os.path.join(model_dir, "checkpoints"),
-                                            max_to_keep=keep_checkpoints)
-    start_step = checkpoints.restore_latest()
+    sample = sample[0] if isinstance(sample, tuple) else sample
+    with model.distribute_strategy.scope():
+        model(sample)
+        model.optimizer.build(model.trainable_variables)
+        checkpoints = CheckpointManagerCallback(model, os.path.join(model_dir, "checkpoints"),
+                                                max_to_keep=keep_checkpoints)
+        start_step = checkpoints.restore_latest()
     if start_step >= train_steps:
         print(f"{model_dir} already holds a step-{start_step} checkpoint; nothing to train.")
         return start_step, 0.0
     if start_step:
         print(f"Resuming from step {start_step}.")
-        train_data = train_data.skip(start_step)
+        train_data = train_data.skip(start_step * k)
+    if tokens_per_batch is None:
+        tokens_per_batch = int(tf.size(tf.nest.flatten(sample)[0]))
     steps_per_epoch = min(checkpoint_every, train_steps)
-    started = time.time()
+    logs = os.path.join(model_dir, "logs")
+    throughput = ThroughputLogger(tokens_per_batch, os.path.join(logs, "throughput"))
+    started = tf.timestamp()
     model.fit(train_data, epochs=-(-train_steps // steps_per_epoch),
-              initial_epoch=start_step // steps_per_epoch, steps_per_epoch=steps_per_epoch,
+              initial_epoch=start_step // steps_per_epoch, steps_per_epoch=steps_per_epoch * k,
               validation_data=validation_data, validation_steps=validation_steps,
-              callbacks=[checkpoints, keras.callbacks.TensorBoard(
-                  os.path.join(model_dir, "logs"), update_freq=max(steps_per_epoch // 10, 1))],
+              callbacks=[throughput, checkpoints, keras.callbacks.TensorBoard(
+                  logs, update_freq=max(steps_per_epoch * k // 10, 1))],
               verbose=1 if sys.stdout.isatty() else 2)
-    return start_step, time.time() - started
+    return start_step, float(tf.timestamp() - started)

@@ -1,0 +1,77 @@
+"""Flags and set-up for how a command trains: strategy, precision, accumulation, clipping."""
+
+import os
+
+from absl import flags
+
+from unilmv2_tf.training.strategy import STRATEGIES
+
+FLAGS = flags.FLAGS
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+TRAINING_FLAGS = ("distribution_strategy", "num_gpus", "tpu", "dtype_policy",
+                  "gradient_accumulation_steps", "clip_norm", "jit_compile")
+
+
+def define_training_flags(clip_norm):
+    flags.DEFINE_enum("distribution_strategy", "one_device", STRATEGIES,
+                      "one_device | mirrored (all local GPUs) | multi_worker_mirrored (the "
+                      "cluster in TF_CONFIG; run the same command on every worker) | tpu.")
+    flags.DEFINE_integer("num_gpus", 0, "mirrored: how many GPUs (0 = all visible).")
+    flags.DEFINE_string("tpu", "", "tpu: TPU name or grpc:// address ('' = the local TPU).")
+    flags.DEFINE_enum("dtype_policy", "float32", DTYPE_POLICIES,
+                      "Mixed precision: bfloat16 (TPU, recent GPUs/CPUs) or float16 (GPUs, "
+                      "with dynamic loss scaling); losses and softmax stay float32.")
+    flags.DEFINE_integer("gradient_accumulation_steps", 1,
+                         "Average the gradients of k batches per update: the effective batch "
+                         "is k x --batch_size; --train_steps counts updates.")
+    flags.DEFINE_float("clip_norm", clip_norm, "Clip the global gradient norm (0 = off).")
+    flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step (always on for tpu).")
+
+
+def check_training_flags(command):
+    from unilmv2_tf.cli.command_runner import fail
+
+    if FLAGS.gradient_accumulation_steps < 1:
+        fail(command, f"--gradient_accumulation_steps must be >= 1, got "
+             f"{FLAGS.gradient_accumulation_steps}.")
+    if FLAGS.clip_norm < 0:
+        fail(command, f"--clip_norm must be >= 0, got {FLAGS.clip_norm}.")
+
+
+def training_setup():
+    """`(strategy, model_dir, is_chief)`. Workers other than the chief write to
+    `<model_dir>/worker_<i>` so that nobody overwrites the chief's checkpoints (every worker
+    must still save: checkpointing is a collective step)."""
+    from unilmv2_tf.training import create_strategy, worker_index
+
+    strategy = create_strategy(FLAGS.distribution_strategy, FLAGS.num_gpus, FLAGS.tpu)
+    index, chief, _ = worker_index() if FLAGS.distribution_strategy == \
+        "multi_worker_mirrored" else (0, True, 1)
+    model_dir = FLAGS.model_dir if chief else os.path.join(FLAGS.model_dir, f"worker_{index}")
+    return strategy, model_dir, chief
+
+
+def in_dtype_policy(backbone):
+    """`backbone` under --dtype_policy (rebuilt with the same weights when it differs)."""
+    from unilmv2_tf import UniLMv2Backbone
+
+    if backbone.dtype_policy.name == FLAGS.dtype_policy:
+        return backbone
+    rebuilt = UniLMv2Backbone(backbone.config, mask_input=backbone.mask_input,
+                              dtype=FLAGS.dtype_policy)
+    rebuilt.set_weights(backbone.get_weights())
+    return rebuilt
+
+
+def training_optimizer(learning_rate, total_steps, warmup_steps, weight_decay):
+    """AdamW + schedule with the flags' clipping, accumulation and loss scaling."""
+    from unilmv2_tf.training import create_optimizer
+
+    return create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay=weight_decay,
+                            clipnorm=FLAGS.clip_norm,
+                            gradient_accumulation_steps=FLAGS.gradient_accumulation_steps,
+                            loss_scaling=FLAGS.dtype_policy == "mixed_float16")
+
+
+def jit_compile():
+    return FLAGS.jit_compile or FLAGS.distribution_strategy == "tpu"
