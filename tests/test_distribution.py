@@ -169,9 +169,10 @@ def free_port():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap: Keras fit under MultiWorkerMirroredStrategy "
-                   "fails here converting the distributed dict batch ('Attempt to convert a "
-                   "value ({'token_ids': PerReplica...}) to a Tensor'); issue 3 stays open")
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap, issue 3: Keras 3.15's TF trainer cannot fit under MultiWorkerMirroredStrategy "
+    "here: _maybe_symbolic_build reduces the dict batch with strategy.reduce('MEAN') and "
+    "one_step_on_data reduces scalar logs with reduction='auto' -> mean over axis 0; both fail"))
 def test_two_workers_train_and_agree(tmp_path):
     workers = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     processes = []
