@@ -48,7 +48,7 @@ def run():
     from unilmv2_tf.data import make_classification_dataset
     from unilmv2_tf.models import Classifier, evaluate_classifier, read_task_rows
     from unilmv2_tf.preprocessing import TextPairPacker, WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit, write_run_info
+    from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy, model_dir, _ = training_setup()
@@ -78,7 +78,6 @@ def run():
                                           truncation=FLAGS.truncation)
     data = make_classification_dataset(train, tokenizer, packer, labels, FLAGS.batch_size,
                                        seed=FLAGS.seed)
-    write_run_info(model_dir, model, strategy)
     _, seconds = resumable_fit(model, data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
     path = os.path.join(model_dir, "classifier.keras")

@@ -42,7 +42,7 @@ def run():
     from unilmv2_tf.metrics import squad_scores
     from unilmv2_tf.models import SpanQA
     from unilmv2_tf.preprocessing import QAWindower, WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit, write_run_info
+    from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy, model_dir, _ = training_setup()
@@ -68,7 +68,6 @@ def run():
     data = (tf.data.Dataset.from_tensor_slices((inputs, targets))
             .shuffle(len(features["token_ids"]), seed=FLAGS.seed).repeat()
             .batch(FLAGS.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-    write_run_info(model_dir, model, strategy)
     _, seconds = resumable_fit(model, data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
     model.save(os.path.join(model_dir, "spanqa.keras"))

@@ -45,7 +45,7 @@ def run():
     from unilmv2_tf.data import make_seq2seq_dataset, read_jsonl_records
     from unilmv2_tf.models import Seq2SeqLM
     from unilmv2_tf.preprocessing import WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit, write_run_info
+    from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy, model_dir, _ = training_setup()
@@ -78,7 +78,6 @@ def run():
             valid, tokenizer, model.packer(target_mask_prob=0.0), FLAGS.batch_size, seed=1234,
             shuffle=False, repeat=False, source_key=FLAGS.source_key,
             target_key=FLAGS.target_key, drop_remainder=False)
-    write_run_info(model_dir, model, strategy)
     _, seconds = resumable_fit(model, train_data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
                                validation_data=valid_data)

@@ -72,7 +72,7 @@ def run():
     from unilmv2_tf.export import export_encoder
     from unilmv2_tf.models import PMLMPretrainer
     from unilmv2_tf.preprocessing import PMLMMasker, WordPieceTokenizer
-    from unilmv2_tf.training import resumable_fit, worker_index, write_run_info
+    from unilmv2_tf.training import resumable_fit, worker_index
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy, model_dir, chief = training_setup()
@@ -120,7 +120,6 @@ def run():
         model.compile(optimizer=training_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
                                                    warmup, FLAGS.weight_decay),
                       jit_compile=jit_compile())
-    write_run_info(model_dir, model, strategy)
     _, seconds = resumable_fit(
         model, dataset(train_files, train=True), model_dir, FLAGS.train_steps,
         FLAGS.checkpoint_every, FLAGS.keep_checkpoints,

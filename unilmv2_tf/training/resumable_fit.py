@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import sys
+import time
 
 import keras
 import tensorflow as tf
@@ -12,8 +13,9 @@ from unilmv2_tf.training.checkpoint_callback import CheckpointManagerCallback
 from unilmv2_tf.training.throughput_logger import ThroughputLogger
 
 
-def write_run_info(model_dir, model, strategy, extra=None):
+def write_run_info(model_dir, model, extra=None):
     """`run_info.json`: versions, devices, strategy and dtype policy of this run."""
+    strategy = model.distribute_strategy
     info = {"python": sys.version.split()[0], "tensorflow": tf.__version__,
             "keras": keras.__version__, "platform": platform.platform(),
             "devices": [d.name for d in tf.config.list_logical_devices()],
@@ -38,8 +40,10 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
     and skips the batches already consumed (`train_data` must repeat in a fixed order), so a
     killed and restarted run ends like an uninterrupted one. With gradient accumulation
     (`optimizer.gradient_accumulation_steps = k`) an update takes k batches.
+    Writes `run_info.json` (versions, devices, strategy, precision) first.
     Returns `(start_step, seconds)`.
     """
+    write_run_info(model_dir, model)
     k = getattr(model.optimizer, "gradient_accumulation_steps", None) or 1
     sample = next(iter(train_data))
     sample = sample[0] if isinstance(sample, tuple) else sample
@@ -60,11 +64,11 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
     steps_per_epoch = min(checkpoint_every, train_steps)
     logs = os.path.join(model_dir, "logs")
     throughput = ThroughputLogger(tokens_per_batch, os.path.join(logs, "throughput"))
-    started = tf.timestamp()
+    started = time.time()
     model.fit(train_data, epochs=-(-train_steps // steps_per_epoch),
               initial_epoch=start_step // steps_per_epoch, steps_per_epoch=steps_per_epoch * k,
               validation_data=validation_data, validation_steps=validation_steps,
               callbacks=[throughput, checkpoints, keras.callbacks.TensorBoard(
                   logs, update_freq=max(steps_per_epoch * k // 10, 1))],
               verbose=1 if sys.stdout.isatty() else 2)
-    return start_step, float(tf.timestamp() - started)
+    return start_step, time.time() - started
