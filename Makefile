@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast pretrain benchmark benchmark-decode clean
+.PHONY: setup test test-fast pretrain benchmark benchmark-decode benchmark-serving clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ benchmark: setup
 
 benchmark-decode: setup
 	$(PY) benchmarks/decode.py
+
+benchmark-serving: setup
+	$(PY) benchmarks/serving.py
 
 clean:
 	rm -rf models saved_models/*/ .pytest_cache

@@ -12,7 +12,6 @@ import time
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from conftest import FIXTURES, REPO
 from test_cli import unilmv2

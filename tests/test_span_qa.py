@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from conftest import FIXTURES, REPO
 from unilmv2_tf import UniLMv2Backbone

@@ -6,7 +6,9 @@ import sys
 
 from absl import flags
 
-from unilmv2_tf.cli.command_runner import fail, require_positive, run_command
+from unilmv2_tf.cli.command_runner import require_positive, run_command
+from unilmv2_tf.cli.generation_flags import (check_generation_flags, define_generation_flags,
+                                             generation_options)
 
 flags.DEFINE_string("model_dir", None, "A `unilmv2 finetune-seq2seq` --model_dir.")
 flags.DEFINE_string("input_file", None, "JSON Lines with the source text (and the reference).")
@@ -16,12 +18,7 @@ flags.DEFINE_string("target_key", "target", "Field holding the reference; '' = d
 flags.DEFINE_enum("metrics", "rouge", ["rouge", "bleu", "both"],
                   "ROUGE-1/2/L F1 (summarization) and/or corpus BLEU-4 (question generation).")
 flags.DEFINE_integer("max_examples", 0, "Decode only the first N inputs (0 = all).")
-flags.DEFINE_integer("beam_size", 1, "1 = greedy search.")
-flags.DEFINE_float("length_penalty", 0.0, "GNMT alpha (paper: 0.6-1.3; 0 = raw log-prob).")
-flags.DEFINE_integer("min_length", 1, "Tokens before [SEP] may end the output.")
-flags.DEFINE_integer("ngram_size", 3, "Forbid repeating n-grams of this size (0 = off).")
-flags.DEFINE_list("ngram_ignore", ["."], "Tokens exempt from n-gram blocking.")
-flags.DEFINE_integer("max_length", 0, "Target slots (0 = the model's max_target_length).")
+define_generation_flags()
 flags.DEFINE_integer("batch_size", 16, "Inputs decoded together.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the search.")
 flags.mark_flags_as_required(["model_dir", "input_file", "output_file"])
@@ -29,9 +26,8 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    require_positive("decode", ("beam_size", "batch_size"))
-    if FLAGS.length_penalty < 0:
-        fail("decode", f"--length_penalty must be >= 0, got {FLAGS.length_penalty}.")
+    require_positive("decode", ("batch_size",))
+    check_generation_flags("decode")
     run_command("decode", argv, run)
 
 
@@ -45,15 +41,8 @@ def run():
     fields = [FLAGS.source_key] + ([FLAGS.target_key] if FLAGS.target_key else [])
     records = read_jsonl_records(FLAGS.input_file, fields, FLAGS.max_examples or None)
     model = Seq2SeqLM.load(FLAGS.model_dir)
-    vocabulary = model.tokenizer.vocabulary
-    unknown = [w for w in FLAGS.ngram_ignore if w not in vocabulary]
-    if unknown:
-        raise ValueError(f"--ngram_ignore tokens not in the vocabulary: {unknown}")
-    options = {"beam_size": FLAGS.beam_size, "length_penalty": FLAGS.length_penalty,
-               "min_length": FLAGS.min_length, "ngram_size": FLAGS.ngram_size,
-               "ngram_ignore_ids": [vocabulary.index(w) for w in FLAGS.ngram_ignore],
-               "max_length": FLAGS.max_length or None, "batch_size": FLAGS.batch_size,
-               "jit_compile": FLAGS.jit_compile}
+    options = {**generation_options(model.tokenizer.vocabulary),
+               "batch_size": FLAGS.batch_size, "jit_compile": FLAGS.jit_compile}
     sources = [r[FLAGS.source_key] for r in records]
     outputs = []
     progress = keras.utils.Progbar(len(sources), unit_name="example",

@@ -13,6 +13,9 @@ COMMANDS = {
                             "text (pair) classification / regression on [CLS]"),
     "finetune-qa": ("unilmv2_tf.cli.finetune_qa", "extractive QA on SQuAD-format JSON"),
     "evaluate": ("unilmv2_tf.cli.evaluate", "score a fine-tuned classifier on a labeled file"),
+    "export": ("unilmv2_tf.cli.export", "a model folder as a versioned SavedModel for TF Serving"),
+    "serve": ("unilmv2_tf.cli.serve", "serve SavedModels over TF Serving's gRPC and REST APIs"),
+    "predict": ("unilmv2_tf.cli.predict", "send texts to a model server, print the answers"),
     "convert": ("unilmv2_tf.cli.convert",
                 "PyTorch UniLMv2 / s2s-ft / BERT checkpoints to Keras, and back"),
 }

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from unilmv2_tf.generation.logits_processing import constrain
-from unilmv2_tf.generation.seq2seq_decoder import keep_static_shapes
+from unilmv2_tf.generation.seq2seq_decoder import keep_static_shapes, search_limit
 
 
 def length_penalty_factor(length, alpha):
@@ -12,13 +12,14 @@ def length_penalty_factor(length, alpha):
 
 
 def beam_search(decoder, source, eos_id, beam_size=4, length_penalty=0.0, min_length=1,
-                ngram_size=0, ngram_ignore_ids=(), early_stopping=True):
+                ngram_size=0, ngram_ignore_ids=(), early_stopping=True, max_length=None):
     """s2s-ft's beam search over a `Seq2SeqDecoder`.
 
     Each step takes the top `beam_size` expansions of the live beams by summed log-probability.
     An expansion ending in `eos_id` leaves the beam and becomes a finished hypothesis, scored
     `log_prob / ((5 + length) / 6) ** length_penalty` (length counts `eos_id`; 0 = raw sum).
-    At `decoder.max_length` the live beams are finished too. The best finished hypothesis wins.
+    At `max_length` tokens (default and upper bound `decoder.max_length`; an int or an int32
+    scalar tensor) the live beams are finished too. The best finished hypothesis wins.
     With `early_stopping`, the loop ends once no live beam can still beat the best finished one
     (log-probabilities only fall, so the bound is exact), which includes "every beam has
     finished". `beam_size=1` gives exactly `greedy_search`.
@@ -40,19 +41,20 @@ def beam_search(decoder, source, eos_id, beam_size=4, length_penalty=0.0, min_le
     """
     if beam_size < 1:
         raise ValueError(f"beam_size must be >= 1, got {beam_size}.")
-    if length_penalty < 0:
+    if not tf.is_tensor(length_penalty) and length_penalty < 0:
         raise ValueError(f"length_penalty must be >= 0, got {length_penalty}.")
-    k, max_length = beam_size, decoder.max_length
+    k, slots_count = beam_size, decoder.max_length
+    limit = search_limit(decoder, max_length)
     log_probs, state = decoder.start(source)
     batch, vocab = tf.shape(log_probs)[0], tf.shape(log_probs)[1]
     state = tf.nest.map_structure(lambda x: tf.repeat(x, k, axis=0), state)
     log_probs = tf.repeat(log_probs, k, axis=0)
-    slots = tf.range(max_length)[None, None, :]
+    slots = tf.range(slots_count)[None, None, :]
     neg_inf = float("-inf")
 
     def body(step, log_probs, state, alive, alive_scores, finished, finished_scores,
              finished_lengths):
-        log_probs = constrain(log_probs, tf.reshape(alive, [batch * k, max_length]), step,
+        log_probs = constrain(log_probs, tf.reshape(alive, [batch * k, slots_count]), step,
                               eos_id, min_length, ngram_size, ngram_ignore_ids)
         candidates = alive_scores[:, :, None] + tf.reshape(log_probs, [batch, k, vocab])
         top_scores, top_index = tf.math.top_k(tf.reshape(candidates, [batch, k * vocab]), k)
@@ -61,7 +63,7 @@ def beam_search(decoder, source, eos_id, beam_size=4, length_penalty=0.0, min_le
         sequences = tf.where(slots == step, tokens[:, :, None], sequences)
 
         is_eos = tf.equal(tokens, eos_id)
-        to_finish = tf.logical_or(is_eos, step + 1 >= max_length)
+        to_finish = tf.logical_or(is_eos, step + 1 >= limit)
         new_scores = tf.where(to_finish, top_scores / length_penalty_factor(step + 1,
                                                                             length_penalty),
                               neg_inf)
@@ -81,16 +83,16 @@ def beam_search(decoder, source, eos_id, beam_size=4, length_penalty=0.0, min_le
 
     def cond(step, log_probs, state, alive, alive_scores, finished, finished_scores,
              finished_lengths):
-        running = step < max_length
+        running = step < limit
         if not early_stopping:
             return running
         best_alive = tf.reduce_max(alive_scores, axis=1)
-        bound = best_alive / length_penalty_factor(max_length, length_penalty)
+        bound = best_alive / length_penalty_factor(limit, length_penalty)
         settled = finished_scores[:, 0] >= bound
         return tf.logical_and(running, ~tf.reduce_all(settled))
 
     first_scores = tf.tile(tf.concat([[0.0], tf.fill([k - 1], neg_inf)], 0)[None], [batch, 1])
-    empty = tf.zeros([batch, k, max_length], tf.int32)
+    empty = tf.zeros([batch, k, slots_count], tf.int32)
     loop_vars = (tf.constant(0), log_probs, state, empty, first_scores, empty,
                  tf.fill([batch, k], neg_inf), tf.zeros([batch, k], tf.int32))
     _, _, _, _, _, finished, finished_scores, finished_lengths = tf.while_loop(

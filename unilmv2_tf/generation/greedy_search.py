@@ -3,11 +3,11 @@
 import tensorflow as tf
 
 from unilmv2_tf.generation.logits_processing import constrain
-from unilmv2_tf.generation.seq2seq_decoder import keep_static_shapes
+from unilmv2_tf.generation.seq2seq_decoder import keep_static_shapes, search_limit
 
 
 def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ignore_ids=(),
-                  pad_id=0):
+                  pad_id=0, max_length=None):
     """Takes the most likely token at every step until each row emits `eos_id` (or reaches
     `decoder.max_length`). Runs inside `tf.function`, also with `jit_compile=True`.
 
@@ -18,6 +18,9 @@ def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ign
         min_length: tokens that must come before `eos_id`.
         ngram_size: forbid repeating n-grams of this size (0 = off).
         ngram_ignore_ids: ids exempt from the n-gram rule (s2s-ft's `--forbid_ignore_word`).
+        pad_id: fills the slots after the end.
+        max_length: stop after this many tokens (an int or an int32 scalar tensor, clipped to
+            `decoder.max_length`, the default); shapes stay `decoder.max_length` wide.
 
     Returns a dict: `token_ids [B, T]` (`pad_id` after the end), `scores [B]` (sum of the
     chosen tokens' log-probabilities), `lengths [B]` (tokens, `eos_id` included).
@@ -25,10 +28,11 @@ def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ign
     The example of `beam_search` runs the same way with
     `greedy_search(decoder, source, eos_id)`.
     """
-    max_length = decoder.max_length
+    slots_count = decoder.max_length
+    limit = search_limit(decoder, max_length)
     log_probs, state = decoder.start(source)
     batch = tf.shape(log_probs)[0]
-    slots = tf.range(max_length)[None, :]
+    slots = tf.range(slots_count)[None, :]
 
     def body(step, log_probs, state, sequences, scores, lengths, finished):
         log_probs = constrain(log_probs, sequences, step, eos_id, min_length, ngram_size,
@@ -45,10 +49,10 @@ def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ign
         return step + 1, log_probs, state, sequences, scores, lengths, finished
 
     def cond(step, log_probs, state, sequences, scores, lengths, finished):
-        return tf.logical_and(step < max_length, ~tf.reduce_all(finished))
+        return tf.logical_and(step < limit, ~tf.reduce_all(finished))
 
-    loop_vars = (tf.constant(0), log_probs, state, tf.fill([batch, max_length], pad_id),
-                 tf.zeros([batch]), tf.fill([batch], max_length), tf.zeros([batch], tf.bool))
+    loop_vars = (tf.constant(0), log_probs, state, tf.fill([batch, slots_count], pad_id),
+                 tf.zeros([batch]), tf.fill([batch], limit), tf.zeros([batch], tf.bool))
     _, _, _, sequences, scores, lengths, _ = tf.while_loop(
         cond, lambda *loop_vars: keep_static_shapes(body(*loop_vars), loop_vars), loop_vars)
     return {"token_ids": sequences, "scores": scores, "lengths": lengths}

@@ -7,8 +7,9 @@ FORBIDDEN = -1e9  # finite, so sums of scores never meet inf - inf
 
 def forbid_early_eos(log_probs, step, min_length, eos_id):
     """Forbids `eos_id` while `step < min_length` (at least `min_length` tokens before it,
-    as s2s-ft's `--min_len`). `log_probs [N, V]`, `step` an int scalar."""
-    if min_length <= 0:
+    as s2s-ft's `--min_len`). `log_probs [N, V]`, `step` and `min_length` int scalars
+    (`min_length` may be a tensor)."""
+    if not tf.is_tensor(min_length) and min_length <= 0:
         return log_probs
     is_eos = tf.range(tf.shape(log_probs)[-1]) == eos_id
     return tf.where(tf.logical_and(step < min_length, is_eos)[None, :], FORBIDDEN, log_probs)

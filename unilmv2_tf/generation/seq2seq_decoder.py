@@ -9,6 +9,18 @@ def keep_static_shapes(new_loop_vars, loop_vars):
                                  new_loop_vars, loop_vars)
 
 
+def search_limit(decoder, max_length):
+    """The number of tokens a search may generate: `max_length` (int or int32 scalar tensor)
+    clipped to `[1, decoder.max_length]`, or `decoder.max_length` when it is None."""
+    if max_length is None:
+        return decoder.max_length
+    if not tf.is_tensor(max_length):
+        if max_length < 1:
+            raise ValueError(f"max_length must be >= 1, got {max_length}.")
+        return min(int(max_length), decoder.max_length)
+    return tf.clip_by_value(tf.cast(max_length, tf.int32), 1, decoder.max_length)
+
+
 class Seq2SeqDecoder:
     """Scores the next target token of UniLMv2 seq2seq decoding, one step at a time.
 

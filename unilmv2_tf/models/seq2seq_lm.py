@@ -133,6 +133,14 @@ class Seq2SeqLM(TaskModel):
                              pad_id=self.pad_id, target_segment_id=self.target_segment_id,
                              **options)
 
+    def target_slots(self, max_length=None):
+        """`max_length` checked against `max_target_length` (its default)."""
+        max_length = max_length or self.max_target_length
+        if not 1 <= max_length <= self.max_target_length:
+            raise ValueError(f"max_length must be in [1, {self.max_target_length}], got "
+                             f"{max_length}.")
+        return max_length
+
     def decoder(self, max_length=None):
         """The `KVCacheDecoder` over this model (at most `max_length` target tokens)."""
         return KVCacheDecoder(self.backbone, self.lm_head, max_length or self.max_target_length,
@@ -178,10 +186,7 @@ class Seq2SeqLM(TaskModel):
             jit_compile: XLA-compile the search.
             return_scores: also return each output's score.
         """
-        max_length = max_length or self.max_target_length
-        if not 1 <= max_length <= self.max_target_length:
-            raise ValueError(f"max_length must be in [1, {self.max_target_length}], got "
-                             f"{max_length}.")
+        max_length = self.target_slots(max_length)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
         texts = isinstance(inputs, str) or (
