@@ -142,3 +142,18 @@ def test_glue_recipe_and_evaluate_command(tmp_path):
         timeout=600)
     assert evaluate.returncode == 0, evaluate.stderr[-3000:]
     assert json.loads((tmp_path / "again.json").read_text())["accuracy"] == metrics["accuracy"]
+
+    # The exported `classify` signature gives the same labels as `evaluate`, from raw text.
+    export = subprocess.run(
+        [sys.executable, "-m", "unilmv2_tf.cli.main", "export", f"--model_dir={model_dir}",
+         f"--export_dir={tmp_path / 'saved_models' / 'sst2'}"], env=env, capture_output=True,
+        text=True, timeout=600)
+    assert export.returncode == 0 and "signatures: classify" in export.stdout, export.stderr
+    loaded = tf.saved_model.load(str(tmp_path / "saved_models" / "sst2" / "1"))
+    rows = read_classification_file(os.path.join(FIXTURES, "glue_sst2", "dev.tsv"),
+                                    "sentence", "label")[0]
+    out = loaded.signatures["classify"](text=tf.constant([r["text"] for r in rows]))
+    expected = [json.loads(line)["prediction"] for line in
+                (tmp_path / "again.json.predictions.jsonl").read_text().splitlines()]
+    assert [x.decode() for x in out["label"].numpy()] == expected
+    np.testing.assert_allclose(out["probabilities"].numpy().sum(-1), 1.0, atol=1e-5)

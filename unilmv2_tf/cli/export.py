@@ -8,8 +8,9 @@ from unilmv2_tf.cli.command_runner import fail, run_command
 from unilmv2_tf.cli.generation_flags import (check_generation_flags, define_generation_flags,
                                              generation_options)
 
-flags.DEFINE_string("model_dir", None, "A `unilmv2 pretrain` or `finetune-seq2seq` --model_dir "
-                    "(backbone.keras -> encoder signatures; seq2seq.keras -> generate too).")
+flags.DEFINE_string("model_dir", None, "A `unilmv2 pretrain`, `finetune-seq2seq` or "
+                    "`finetune-classifier` --model_dir (backbone.keras -> encode; "
+                    "seq2seq.keras -> generate and encode; classifier.keras -> classify).")
 flags.DEFINE_string("export_dir", None, "Writes <export_dir>/<version>/ (TF Serving's model "
                     "base path); default saved_models/<name of model_dir>.")
 flags.DEFINE_integer("version", 0, "Version number (0 = one more than the newest); an "
@@ -47,7 +48,12 @@ def run():
         options = generation_options(load_vocabulary(os.path.join(model_dir, "vocab.txt")))
     path = export_model(model_dir, export_dir, FLAGS.version or None,
                         FLAGS.sequence_length or None, **options)
-    signatures = "generate, encode, encode_ids" if options else "encode, encode_ids"
+    if options:
+        signatures = "generate, encode, encode_ids"
+    elif os.path.isfile(os.path.join(model_dir, "classifier.keras")):
+        signatures = "classify"
+    else:
+        signatures = "encode, encode_ids"
     print(f"SavedModel: {path}  (signatures: {signatures}; serving_default = "
           f"{signatures.split(',')[0]})")
     config_file = FLAGS.model_config_file

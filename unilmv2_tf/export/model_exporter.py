@@ -6,6 +6,7 @@ import os
 import keras
 import tensorflow as tf
 
+from unilmv2_tf.export.classifier_module import ClassifierServingModule
 from unilmv2_tf.export.encoder_module import EncoderServingModule
 from unilmv2_tf.export.generator_module import GeneratorServingModule
 from unilmv2_tf.export.saved_model_writer import write_versioned
@@ -18,6 +19,8 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
     - `seq2seq.keras` (`unilmv2 finetune-seq2seq`): a `GeneratorServingModule` (`generate`,
       `encode`, `encode_ids`) built with `generation_options` (`beam_size`, `length_penalty`,
       `min_length`, `ngram_size`, `ngram_ignore_ids`, `max_length`).
+    - `classifier.keras` + `task.json` (`unilmv2 finetune-classifier`): a
+      `ClassifierServingModule` (`classify`) at the task's sequence length.
     - `backbone.keras` (`unilmv2 pretrain` or `convert`): an `EncoderServingModule` whose
       sequence length is `sequence_length`, else the pretraining run's, else 128.
     """
@@ -25,17 +28,24 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
 
     if os.path.isfile(os.path.join(model_dir, "seq2seq.keras")):
         return GeneratorServingModule(Seq2SeqLM.load(model_dir), **generation_options)
-    backbone_path = os.path.join(model_dir, "backbone.keras")
-    if not os.path.isfile(backbone_path):
-        raise FileNotFoundError(f"{model_dir} holds neither seq2seq.keras nor backbone.keras "
-                                f"(the outputs of `unilmv2 finetune-seq2seq` / `pretrain`).")
     if generation_options:
-        raise ValueError(f"{model_dir} holds an encoder; generation options "
+        raise ValueError(f"{model_dir} holds no seq2seq.keras; generation options "
                          f"{sorted(generation_options)} apply to seq2seq models only.")
     vocab = os.path.join(model_dir, "vocab.txt")
     if not os.path.isfile(vocab):
         raise FileNotFoundError(f"No vocab.txt in {model_dir}; the export tokenizes in the "
                                 f"graph and needs the model's vocabulary.")
+    classifier_path = os.path.join(model_dir, "classifier.keras")
+    if os.path.isfile(classifier_path):
+        with open(os.path.join(model_dir, "task.json"), encoding="utf-8") as f:
+            task = json.load(f)
+        model = keras.saving.load_model(classifier_path, compile=False)
+        return ClassifierServingModule(model, WordPieceTokenizer(vocab), task)
+    backbone_path = os.path.join(model_dir, "backbone.keras")
+    if not os.path.isfile(backbone_path):
+        raise FileNotFoundError(f"{model_dir} holds none of seq2seq.keras, classifier.keras, "
+                                f"backbone.keras (the outputs of `unilmv2 finetune-seq2seq`, "
+                                f"`finetune-classifier`, `pretrain`).")
     if sequence_length is None:
         flags_path = os.path.join(model_dir, "flags.json")
         if os.path.isfile(flags_path):
