@@ -1,6 +1,5 @@
 """`unilmv2 evaluate`: score a fine-tuned classifier on a labeled file, write predictions."""
 
-import json
 import os
 
 from absl import flags
@@ -21,20 +20,9 @@ def main(argv):
 
 
 def run():
-    import keras
+    from unilmv2_tf.models import evaluate_classifier, load_classifier
 
-    from unilmv2_tf.models import evaluate_classifier
-    from unilmv2_tf.preprocessing import WordPieceTokenizer
-
-    task_path = os.path.join(FLAGS.model_dir, "task.json")
-    model_path = os.path.join(FLAGS.model_dir, "classifier.keras")
-    if not (os.path.isfile(task_path) and os.path.isfile(model_path)):
-        raise FileNotFoundError(f"{FLAGS.model_dir} has no classifier.keras and task.json "
-                                f"(train it with `unilmv2 finetune-classifier`).")
-    with open(task_path, encoding="utf-8") as f:
-        task = json.load(f)
-    model = keras.saving.load_model(model_path, compile=False)
-    tokenizer = WordPieceTokenizer(os.path.join(FLAGS.model_dir, "vocab.txt"))
+    model, tokenizer, task = load_classifier(FLAGS.model_dir)
     output = FLAGS.output_file or os.path.join(FLAGS.model_dir, "eval_metrics.json")
     scores = evaluate_classifier(model, tokenizer, task, FLAGS.input_file, output,
                                  FLAGS.skip_malformed)

@@ -36,7 +36,7 @@ def main(argv):
 
 
 def run():
-    from unilmv2_tf.export import export_model, write_model_config
+    from unilmv2_tf.export import save_serving_module, serving_module, write_model_config
     from unilmv2_tf.preprocessing.tokenizer import load_vocabulary
 
     model_dir = FLAGS.model_dir.rstrip("/")
@@ -46,21 +46,19 @@ def run():
     options = {}
     if os.path.isfile(os.path.join(model_dir, "seq2seq.keras")):
         options = generation_options(load_vocabulary(os.path.join(model_dir, "vocab.txt")))
-    path = export_model(model_dir, export_dir, FLAGS.version or None,
-                        FLAGS.sequence_length or None, **options)
-    if options:
-        signatures = "generate, encode, encode_ids"
-    elif os.path.isfile(os.path.join(model_dir, "classifier.keras")):
-        signatures = "classify"
-    else:
-        signatures = "encode, encode_ids"
-    print(f"SavedModel: {path}  (signatures: {signatures}; serving_default = "
-          f"{signatures.split(',')[0]})")
+    module = serving_module(model_dir, FLAGS.sequence_length or None, **options)
+    path = save_serving_module(module, export_dir, FLAGS.version or None)
+    signatures = module.signatures()
+    default = next(k for k, f in signatures.items() if k != "serving_default"
+                   and f is signatures["serving_default"])
+    named = ", ".join(k for k in signatures if k != "serving_default")
+    print(f"SavedModel: {path}  (signatures: {named}; serving_default = {default})")
+    saved_models_dir = os.path.dirname(os.path.abspath(export_dir))
     config_file = FLAGS.model_config_file
     if config_file is None:
-        config_file = os.path.join(os.path.dirname(os.path.abspath(export_dir)), "models.config")
+        config_file = os.path.join(saved_models_dir, "models.config")
     if config_file:
-        written = write_model_config(os.path.dirname(os.path.abspath(export_dir)), config_file,
+        written = write_model_config(saved_models_dir, config_file,
                                      FLAGS.config_base_path or None)
         print(f"Model config: {written}")
     print(f"Inspect: saved_model_cli show --dir {path} --all")

@@ -71,7 +71,7 @@ class GeneratorServingModule(tf.Module):
 
     def signatures(self):
         """The signature map for `tf.saved_model.save` (`serving_default` is `generate`)."""
-        return {**self.encoder.signatures(), "generate": self.generate,
+        return {"generate": self.generate, **self.encoder.signatures(),
                 "serving_default": self.generate}
 
     def _generate(self, text, max_length, min_length, length_penalty):

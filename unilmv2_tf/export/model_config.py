@@ -1,17 +1,11 @@
 """TF Serving's `--model_config_file` (a `ModelServerConfig` text proto) for exported models."""
 
 import os
-import re
 
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-
-def has_versions(path):
-    """Whether `path` is a folder with at least one integer-named version folder."""
-    return os.path.isdir(path) and any(
-        re.fullmatch(r"\d+", name) and os.path.isdir(os.path.join(path, name))
-        for name in os.listdir(path))
+from unilmv2_tf.export.saved_model_writer import version_numbers
 
 
 def write_model_config(saved_models_dir, config_path=None, base_path_prefix=None):
@@ -26,7 +20,7 @@ def write_model_config(saved_models_dir, config_path=None, base_path_prefix=None
     config = model_server_config_pb2.ModelServerConfig()
     root = os.path.abspath(saved_models_dir)
     for name in sorted(os.listdir(root)):
-        if has_versions(os.path.join(root, name)):
+        if os.path.isdir(os.path.join(root, name)) and version_numbers(os.path.join(root, name)):
             entry = config.model_config_list.config.add()
             entry.name = name
             entry.base_path = (os.path.join(base_path_prefix, name) if base_path_prefix

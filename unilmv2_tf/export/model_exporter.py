@@ -24,7 +24,7 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
     - `backbone.keras` (`unilmv2 pretrain` or `convert`): an `EncoderServingModule` whose
       sequence length is `sequence_length`, else the pretraining run's, else 128.
     """
-    from unilmv2_tf.models import Seq2SeqLM
+    from unilmv2_tf.models import Seq2SeqLM, load_classifier
 
     if os.path.isfile(os.path.join(model_dir, "seq2seq.keras")):
         return GeneratorServingModule(Seq2SeqLM.load(model_dir), **generation_options)
@@ -35,12 +35,8 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
     if not os.path.isfile(vocab):
         raise FileNotFoundError(f"No vocab.txt in {model_dir}; the export tokenizes in the "
                                 f"graph and needs the model's vocabulary.")
-    classifier_path = os.path.join(model_dir, "classifier.keras")
-    if os.path.isfile(classifier_path):
-        with open(os.path.join(model_dir, "task.json"), encoding="utf-8") as f:
-            task = json.load(f)
-        model = keras.saving.load_model(classifier_path, compile=False)
-        return ClassifierServingModule(model, WordPieceTokenizer(vocab), task)
+    if os.path.isfile(os.path.join(model_dir, "classifier.keras")):
+        return ClassifierServingModule(*load_classifier(model_dir))
     backbone_path = os.path.join(model_dir, "backbone.keras")
     if not os.path.isfile(backbone_path):
         raise FileNotFoundError(f"{model_dir} holds none of seq2seq.keras, classifier.keras, "

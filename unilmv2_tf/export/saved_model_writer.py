@@ -6,12 +6,19 @@ import shutil
 import tempfile
 
 
+def version_numbers(export_base):
+    """The integer-named version folders under the folder `export_base`, sorted (OSError if
+    it cannot be listed); other names, such as the temporary folders of a write in
+    progress, are not versions."""
+    return sorted(int(name) for name in os.listdir(export_base)
+                  if re.fullmatch(r"\d+", name) and os.path.isdir(os.path.join(export_base, name)))
+
+
 def next_version(export_base):
     """1 + the largest integer version folder under `export_base` (1 when there is none)."""
     if not os.path.isdir(export_base):
         return 1
-    versions = [int(name) for name in os.listdir(export_base) if re.fullmatch(r"\d+", name)]
-    return max(versions, default=0) + 1
+    return max(version_numbers(export_base), default=0) + 1
 
 
 def write_versioned(write_fn, export_base, version=None):

@@ -3,11 +3,26 @@
 import json
 import os
 
+import keras
 import numpy as np
 
 from unilmv2_tf.data import label_ids, make_classification_dataset, read_classification_file
 from unilmv2_tf.metrics import accuracy, correlations, f1_scores, matthews_correlation
-from unilmv2_tf.preprocessing import TextPairPacker
+from unilmv2_tf.preprocessing import TextPairPacker, WordPieceTokenizer
+
+
+def load_classifier(model_dir):
+    """`(model, tokenizer, task)` from a `unilmv2 finetune-classifier` folder
+    (`classifier.keras`, `vocab.txt`, `task.json`)."""
+    task_path = os.path.join(model_dir, "task.json")
+    model_path = os.path.join(model_dir, "classifier.keras")
+    if not (os.path.isfile(task_path) and os.path.isfile(model_path)):
+        raise FileNotFoundError(f"{model_dir} has no classifier.keras and task.json "
+                                f"(train it with `unilmv2 finetune-classifier`).")
+    with open(task_path, encoding="utf-8") as f:
+        task = json.load(f)
+    model = keras.saving.load_model(model_path, compile=False)
+    return model, WordPieceTokenizer(os.path.join(model_dir, "vocab.txt")), task
 
 
 def read_task_rows(path, task, skip_malformed=False, max_records=None):

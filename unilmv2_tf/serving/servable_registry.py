@@ -2,9 +2,9 @@
 
 import logging
 import os
-import re
 import threading
 
+from unilmv2_tf.export.saved_model_writer import version_numbers
 from unilmv2_tf.export.serving_error import ServingError
 from unilmv2_tf.serving.servable import Servable
 
@@ -60,12 +60,10 @@ class ServableRegistry:
         with self._poll_lock:
             for name, (base_path, policy) in self._models.items():
                 try:
-                    names = os.listdir(base_path)
-                except OSError as e:
+                    available = version_numbers(base_path)
+                except OSError as e:  # e.g. a vanished base path: keep what is loaded
                     LOG.warning("model %s: cannot list %s: %s", name, base_path, e)
                     continue
-                available = sorted(int(n) for n in names if re.fullmatch(r"\d+", n)
-                                   and os.path.isdir(os.path.join(base_path, n)))
                 wanted = selected_versions(policy, available)
                 for version in sorted(wanted - set(self._loaded[name])
                                       - set(self._failed[name])):
