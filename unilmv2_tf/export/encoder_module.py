@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from unilmv2_tf.export.text_inputs import checked_utf8
+from unilmv2_tf.models.classifier import encoder_features
 
 
 class EncoderServingModule(tf.Module):
@@ -45,10 +46,9 @@ class EncoderServingModule(tf.Module):
                 "serving_default": self.encode}
 
     def _encode_ids(self, token_ids, segment_ids, padding_mask):
-        positions = tf.range(tf.shape(token_ids)[1])[None, :] * padding_mask
-        outputs = self.backbone({"token_ids": token_ids, "segment_ids": segment_ids,
-                                 "position_ids": positions, "padding_mask": padding_mask,
-                                 "step_weights": tf.zeros_like(token_ids)}, training=False)
+        features = encoder_features({"token_ids": token_ids, "segment_ids": segment_ids,
+                                     "padding_mask": padding_mask})
+        outputs = self.backbone(features, training=False)
         sequence = tf.cast(outputs["sequence_output"], tf.float32)
         return {"sequence_output": sequence, "pooled_output": sequence[:, 0]}
 
