@@ -19,7 +19,8 @@ from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
 from unilmv2_tf.data import make_pretraining_dataset
 from unilmv2_tf.models import Classifier, PMLMPretrainer
 from unilmv2_tf.preprocessing import PMLMMasker
-from unilmv2_tf.training import CheckpointManagerCallback, create_optimizer, worker_index
+from unilmv2_tf.training import (CheckpointManagerCallback, create_optimizer, input_positions,
+                                 worker_index)
 
 SAMPLE = os.path.join(FIXTURES, "sample.txt")
 SCRIPT = os.path.join(REPO, "tests", "scripts", "mirrored_losses.py")
@@ -100,6 +101,13 @@ def test_static_shapes_and_xla_training_step(tokenizer):
     assert np.isfinite(losses).all()
 
 
+def test_throughput_counts_every_input_position(tokenizer):
+    batch = tiny_batches(tokenizer, 4, 1)[0]
+    width = 32 + 2 * PMLMMasker.default_max_predictions(32)  # main + appended part
+    assert batch["token_ids"].shape == (4, width)
+    assert input_positions(batch) == 4 * width  # not the size of another feature, like labels
+
+
 def test_corrupt_newest_checkpoint_falls_back_with_a_warning(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
@@ -167,28 +175,40 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap, issue 3: Keras 3.15's TF trainer cannot fit under MultiWorkerMirroredStrategy "
-    "here: _maybe_symbolic_build reduces the dict batch with strategy.reduce('MEAN') and "
-    "one_step_on_data reduces scalar logs with reduction='auto' -> mean over axis 0; both fail"))
-def test_two_workers_train_and_agree(tmp_path):
+def run_two_workers(model_dir, *flags):
+    """`[(returncode, stdout, stderr)]` of `unilmv2 pretrain` on two localhost workers."""
     workers = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     processes = []
     for index in range(2):
         env = {**ENV, "TF_CONFIG": json.dumps({"cluster": {"worker": workers},
                                                "task": {"type": "worker", "index": index}})}
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "unilmv2_tf.cli.main", "pretrain",
-             f"--model_dir={tmp_path / 'model'}", "--train_steps=4",
-             "--distribution_strategy=multi_worker_mirrored", *PRETRAIN], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            [sys.executable, "-m", "unilmv2_tf.cli.main", "pretrain", f"--model_dir={model_dir}",
+             "--train_steps=4", "--distribution_strategy=multi_worker_mirrored", *PRETRAIN,
+             *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outputs = [p.communicate(timeout=600) for p in processes]
-    for process, (out, err) in zip(processes, outputs):
-        assert process.returncode == 0, err[-3000:]
+    return [(p.returncode, out, err) for p, (out, err) in zip(processes, outputs)]
+
+
+@pytest.mark.slow
+def test_two_workers_train_and_agree(tmp_path):
+    outputs = run_two_workers(tmp_path / "model")
+    for returncode, out, err in outputs:
+        assert returncode == 0, err[-3000:]
     info = json.loads((tmp_path / "model" / "run_info.json").read_text())
-    assert info["strategy"] == "MultiWorkerMirroredStrategy" and info["replicas"] == 2
+    # tf.distribute.MultiWorkerMirroredStrategy is the class CollectiveAllReduceStrategy.
+    assert info["strategy"] == "CollectiveAllReduceStrategy" and info["replicas"] == 2
+    for _, out, _ in outputs:
+        assert "Trained to step 4" in out
     chief = backbone_weights(tmp_path / "model" / "backbone.keras")
     other = backbone_weights(tmp_path / "model" / "worker_1" / "backbone.keras")
     for a, b in zip(chief, other):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_jit_compile_over_several_replicas_is_refused_up_front(tmp_path):
+    for returncode, _, err in run_two_workers(tmp_path / "model", "--jit_compile"):
+        assert returncode == 1
+        assert "--jit_compile does not work with --distribution_strategy=multi_worker" in err
+    assert not (tmp_path / "model" / "checkpoints").exists()

@@ -45,6 +45,14 @@ def training_setup():
     from unilmv2_tf.training import create_strategy, worker_index
 
     strategy = create_strategy(FLAGS.distribution_strategy, FLAGS.num_gpus, FLAGS.tpu)
+    replicas = strategy.num_replicas_in_sync
+    if FLAGS.jit_compile and FLAGS.distribution_strategy != "tpu" and replicas > 1:
+        # Keras compiles the whole cross-replica step; XLA then meets variables on several
+        # devices (mirrored) or collective ops (multi-worker) and fails at the first step.
+        raise ValueError(f"--jit_compile does not work with --distribution_strategy="
+                         f"{FLAGS.distribution_strategy} over {replicas} replicas: XLA cannot "
+                         f"compile a training step that spans several devices. Leave "
+                         f"--jit_compile off (TPUs compile each replica and need no flag).")
     index, chief, _ = worker_index() if FLAGS.distribution_strategy == \
         "multi_worker_mirrored" else (0, True, 1)
     model_dir = FLAGS.model_dir if chief else os.path.join(FLAGS.model_dir, f"worker_{index}")

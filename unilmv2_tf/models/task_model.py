@@ -40,6 +40,35 @@ class TaskModel(keras.Model):
             weight_sum = context.all_reduce("sum", weight_sum)
         return weighted_sum / tf.maximum(weight_sum, 1.0)
 
+    # Keras 3.15's TF trainer cannot `fit` under a multi-worker MultiWorkerMirroredStrategy
+    # (tensorflow/tensorflow#72388): it reduces the per-replica scalar logs with
+    # `strategy.reduce("MEAN", v, axis=0)`, which needs a batch axis, and its symbolic build
+    # hands the whole per-replica batch dict to `strategy.reduce`, which takes tensors only.
+    # The two overrides below give the logs that axis and build on this worker's first local
+    # replica batch; single-worker strategies are unaffected.
+
+    def train_step(self, data):
+        return self._logs_for_reduction(super().train_step(data))
+
+    def test_step(self, data):
+        return self._logs_for_reduction(super().test_step(data))
+
+    def _logs_for_reduction(self, logs):
+        if not _is_multi_worker(self.distribute_strategy):
+            return logs
+        return {name: tf.reshape(value, [1]) if value.shape.rank == 0 else value
+                for name, value in logs.items()}
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if iterator is not None and _is_multi_worker(self.distribute_strategy):
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda v: self.distribute_strategy.experimental_local_results(v)[0],
+                    next(batches))
+                break
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def get_config(self):
         return {**super().get_config(), "backbone": keras.layers.serialize(self.backbone)}
 
@@ -48,3 +77,8 @@ class TaskModel(keras.Model):
         config = dict(config)
         config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def _is_multi_worker(strategy):
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())

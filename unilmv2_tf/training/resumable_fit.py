@@ -28,6 +28,14 @@ def write_run_info(model_dir, model, extra=None):
         json.dump(info, f, indent=2)
 
 
+def input_positions(features):
+    """Token positions the encoder processes in one batch (padding and, for PMLM, the appended
+    `[P]`/original part included): the size of `token_ids`, else of the first input."""
+    if isinstance(features, dict) and "token_ids" in features:
+        return int(tf.size(features["token_ids"]))
+    return int(tf.size(tf.nest.flatten(features)[0]))
+
+
 def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
                   keep_checkpoints=3, validation_data=None, validation_steps=None,
                   tokens_per_batch=None):
@@ -35,8 +43,8 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
 
     Every `checkpoint_every` updates (one Keras epoch) the model and optimizer are saved to
     `<model_dir>/checkpoints` (the newest `keep_checkpoints` kept), `validation_data` is
-    evaluated, and losses, learning rate, step time and tokens/s go to TensorBoard
-    (`<model_dir>/logs`). If checkpoints exist, training resumes from the newest readable one
+    evaluated, and losses, learning rate, step time and tokens/s (`tokens_per_batch`, by
+    default the batch's `input_positions`) go to TensorBoard (`<model_dir>/logs`). If checkpoints exist, training resumes from the newest readable one
     and skips the batches already consumed (`train_data` must repeat in a fixed order), so a
     killed and restarted run ends like an uninterrupted one. With gradient accumulation
     (`optimizer.gradient_accumulation_steps = k`) an update takes k batches.
@@ -60,7 +68,7 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
         print(f"Resuming from step {start_step}.")
         train_data = train_data.skip(start_step * k)
     if tokens_per_batch is None:
-        tokens_per_batch = int(tf.size(tf.nest.flatten(sample)[0]))
+        tokens_per_batch = input_positions(sample)
     steps_per_epoch = min(checkpoint_every, train_steps)
     logs = os.path.join(model_dir, "logs")
     throughput = ThroughputLogger(tokens_per_batch, os.path.join(logs, "throughput"))
