@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast pretrain benchmark benchmark-decode benchmark-serving clean
+.PHONY: setup test test-fast pretrain benchmark benchmark-decode benchmark-serving benchmark-scaling clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ benchmark-decode: setup
 
 benchmark-serving: setup
 	$(PY) benchmarks/serving.py
+
+benchmark-scaling: setup
+	$(PY) benchmarks/scaling.py
 
 clean:
 	rm -rf models saved_models/*/ .pytest_cache

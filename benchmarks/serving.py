@@ -11,9 +11,7 @@ descriptions from the test fixture. Prints a table and writes JSON.
 """
 
 import argparse
-import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from benchmark_report import write_report  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -138,12 +137,9 @@ def main():
         print(f"{r['signature']:<9} {r['batch']:>5} {r['path']:<10} {r['requests_per_s']:>7} "
               f"{r['texts_per_s']:>8} {r['p50_ms']:>7} {r['p99_ms']:>7} "
               f"{r['vs_in_process']:>18}x")
-    with open(args.output, "w", encoding="utf-8") as f:
-        json.dump({"preset": args.preset, "requests_per_cell": args.requests,
-                   "source_length": 64, "target_length": 16, "beam_size": 2,
-                   "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-                   "tensorflow": tf.__version__, "results": rows}, f, indent=2)
-    print(f"\nWrote {args.output}")
+    write_report(args.output, {"preset": args.preset, "requests_per_cell": args.requests,
+                               "source_length": 64, "target_length": 16, "beam_size": 2,
+                               "results": rows})
 
 
 if __name__ == "__main__":
