@@ -56,8 +56,9 @@ class TaskModel(keras.Model):
     def _logs_for_reduction(self, logs):
         if not _is_multi_worker(self.distribute_strategy):
             return logs
-        return {name: tf.reshape(value, [1]) if value.shape.rank == 0 else value
-                for name, value in logs.items()}
+        return tf.nest.map_structure(
+            lambda value: tf.reshape(value, [1]) if tf.convert_to_tensor(value).shape.rank == 0
+            else value, logs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         if iterator is not None and _is_multi_worker(self.distribute_strategy):
