@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from unilmv2_tf.export.text_inputs import checked_utf8
 from unilmv2_tf.models.classifier import encoder_features
+from unilmv2_tf.preprocessing import TextPairPacker
 
 
 class EncoderServingModule(tf.Module):
@@ -34,6 +35,7 @@ class EncoderServingModule(tf.Module):
         self.backbone = backbone
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
+        self._packer = TextPairPacker.for_tokenizer(tokenizer, sequence_length)
         self.encode = tf.function(self._encode, input_signature=[
             tf.TensorSpec([None], tf.string, name="text")])
         self.encode_ids = tf.function(self._encode_ids, input_signature=[
@@ -53,12 +55,8 @@ class EncoderServingModule(tf.Module):
         return {"sequence_output": sequence, "pooled_output": sequence[:, 0]}
 
     def _encode(self, text):
-        pieces = self.tokenizer.tokenize(checked_utf8(text))[:, : self.sequence_length - 2]
-        batch = pieces.nrows()
-        ids = tf.concat([tf.fill([batch, 1], self.tokenizer.cls_id), pieces,
-                         tf.fill([batch, 1], self.tokenizer.sep_id)], axis=1)
-        token_ids = ids.to_tensor(default_value=self.tokenizer.pad_id,
-                                  shape=[None, self.sequence_length])
-        padding_mask = tf.sequence_mask(ids.row_lengths(), self.sequence_length, tf.int32)
-        outputs = self._encode_ids(token_ids, tf.zeros_like(token_ids), padding_mask)
-        return {**outputs, "token_ids": token_ids, "padding_mask": padding_mask}
+        features = self._packer(self.tokenizer.tokenize(checked_utf8(text)))
+        outputs = self._encode_ids(features["token_ids"], features["segment_ids"],
+                                   features["padding_mask"])
+        return {**outputs, "token_ids": features["token_ids"],
+                "padding_mask": features["padding_mask"]}
