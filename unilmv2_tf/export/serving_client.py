@@ -13,11 +13,10 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
-from unilmv2_tf.export.serving_error import ServingError
+from unilmv2_tf.export.serving_error import HTTP_STATUS, ServingError
 
-CODE_OF_HTTP_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 413: "RESOURCE_EXHAUSTED",
-                       500: "INTERNAL", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE",
-                       504: "DEADLINE_EXCEEDED"}
+# The inverse of HTTP_STATUS; where codes share a status, the first listed one wins.
+CODE_OF_HTTP_STATUS = {status: code for code, status in reversed(HTTP_STATUS.items())}
 
 
 def _json_value(array):
