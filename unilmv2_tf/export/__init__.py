@@ -10,6 +10,7 @@ from unilmv2_tf.export.saved_model_writer import next_version, write_versioned
 from unilmv2_tf.export.serving_client import ServingClient
 from unilmv2_tf.export.serving_error import ServingError
 
-__all__ = ["ClassifierServingModule", "EncoderServingModule", "GeneratorServingModule", "ServingClient", "ServingError",
-           "export_encoder", "export_model", "next_version", "read_model_config",
-           "save_serving_module", "serving_module", "write_model_config", "write_versioned"]
+__all__ = ["ClassifierServingModule", "EncoderServingModule", "GeneratorServingModule",
+           "ServingClient", "ServingError", "export_encoder", "export_model", "next_version",
+           "read_model_config", "save_serving_module", "serving_module", "write_model_config",
+           "write_versioned"]

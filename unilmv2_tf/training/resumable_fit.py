@@ -44,9 +44,10 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
     Every `checkpoint_every` updates (one Keras epoch) the model and optimizer are saved to
     `<model_dir>/checkpoints` (the newest `keep_checkpoints` kept), `validation_data` is
     evaluated, and losses, learning rate, step time and tokens/s (`tokens_per_batch`, by
-    default the batch's `input_positions`) go to TensorBoard (`<model_dir>/logs`). If checkpoints exist, training resumes from the newest readable one
-    and skips the batches already consumed (`train_data` must repeat in a fixed order), so a
-    killed and restarted run ends like an uninterrupted one. With gradient accumulation
+    default the batch's `input_positions`) go to TensorBoard (`<model_dir>/logs`). If
+    checkpoints exist, training resumes from the newest readable one and skips the batches
+    already consumed (`train_data` must repeat in a fixed order), so a killed and restarted
+    run ends like an uninterrupted one. With gradient accumulation
     (`optimizer.gradient_accumulation_steps = k`) an update takes k batches.
     Writes `run_info.json` (versions, devices, strategy, precision) first.
     Returns `(start_step, seconds)`.
