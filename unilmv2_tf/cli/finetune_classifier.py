@@ -7,8 +7,8 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
-                                           define_finetune_flags, finetune_backbone,
-                                           finetune_optimizer)
+                                           define_finetune_flags, finetune_optimizer)
+from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 from unilmv2_tf.preprocessing.text_pair_packer import TRUNCATION_STRATEGIES
 
@@ -62,15 +62,16 @@ def run():
         raise ValueError(f"{FLAGS.train_file} has a single label {labels}; classification "
                          f"needs at least two.")
     task["labels"] = labels
-    tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
+    vocab_file = vocabulary_file()
+    tokenizer = WordPieceTokenizer(vocab_file)
     with strategy.scope():
-        backbone, _ = finetune_backbone(tokenizer)
+        backbone, _ = start_backbone(tokenizer)
         model = Classifier(backbone, len(labels) if labels else 1, use_pooler=FLAGS.use_pooler)
         loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if labels
                 else keras.losses.MeanSquaredError())
         model.compile(optimizer=finetune_optimizer(), loss=loss,
                       metrics=["accuracy"] if labels else None, jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
+    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
     with open(os.path.join(model_dir, "task.json"), "w", encoding="utf-8") as f:
         json.dump(task, f, indent=2)
 

@@ -5,8 +5,7 @@ from absl import flags
 from unilmv2_tf import assets
 from unilmv2_tf.cli.command_runner import require_positive
 from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
-                                           define_training_flags, in_dtype_policy,
-                                           training_optimizer)
+                                           define_training_flags, training_optimizer)
 from unilmv2_tf.config import PRESETS
 
 FLAGS = flags.FLAGS
@@ -22,8 +21,11 @@ def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_rat
                         "Start from a pretrained model: a `unilmv2 pretrain` / `unilmv2 "
                         "convert` output folder or a backbone .keras file. Unset: random "
                         "init of --preset.")
-    flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size without --init_checkpoint.")
-    flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB, "WordPiece vocabulary file.")
+    flags.DEFINE_enum("preset", "tiny", sorted(PRESETS),
+                      "Model size without --init_checkpoint (ignored with it).")
+    flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB,
+                        "WordPiece vocabulary file. With --init_checkpoint the vocab.txt beside "
+                        "it is used, and a --vocab_file that differs from it is refused.")
     flags.DEFINE_string("model_dir", None, f"Checkpoints, logs, {outputs}.")
     flags.DEFINE_integer("train_steps", 1000, "Optimizer steps.")
     flags.DEFINE_integer("batch_size", batch_size, "Global batch size.")
@@ -41,27 +43,6 @@ def check_finetune_flags(command, extra_positive=()):
     require_positive(command, ("train_steps", "batch_size", "checkpoint_every",
                                "keep_checkpoints", "learning_rate") + tuple(extra_positive))
     check_training_flags(command)
-
-
-def finetune_backbone(tokenizer):
-    """The backbone from --init_checkpoint (with its LM head weights, or None), or a random
-    --preset one, under --dtype_policy; its vocabulary must match `tokenizer`'s. Call it
-    inside the strategy's scope."""
-    import keras
-
-    from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
-    from unilmv2_tf.models import load_pretrained
-
-    keras.utils.set_random_seed(FLAGS.seed)
-    if FLAGS.init_checkpoint:
-        backbone, head_weights = load_pretrained(FLAGS.init_checkpoint)
-    else:
-        backbone, head_weights = UniLMv2Backbone(UniLMv2Config.from_preset(
-            FLAGS.preset, vocab_size=tokenizer.vocabulary_size)), None
-    if backbone.config.vocab_size != tokenizer.vocabulary_size:
-        raise ValueError(f"{FLAGS.init_checkpoint} has vocab_size {backbone.config.vocab_size} "
-                         f"but {FLAGS.vocab_file} has {tokenizer.vocabulary_size} tokens.")
-    return in_dtype_policy(backbone), head_weights
 
 
 def finetune_optimizer():

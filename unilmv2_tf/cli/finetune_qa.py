@@ -7,8 +7,8 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
-                                           define_finetune_flags, finetune_backbone,
-                                           finetune_optimizer)
+                                           define_finetune_flags, finetune_optimizer)
+from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 
 flags.DEFINE_string("train_file", None, "SQuAD-format JSON (v1.1 or v2.0).")
@@ -48,17 +48,18 @@ def run():
     strategy, model_dir, _ = training_setup()
     train = read_squad_examples(FLAGS.train_file)
     dev = read_squad_examples(FLAGS.dev_file) if FLAGS.dev_file else None
-    tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
+    vocab_file = vocabulary_file()
+    tokenizer = WordPieceTokenizer(vocab_file)
     windower = QAWindower(tokenizer, FLAGS.sequence_length, FLAGS.doc_stride,
                           FLAGS.max_query_length)
     with strategy.scope():
-        backbone, _ = finetune_backbone(tokenizer)
+        backbone, _ = start_backbone(tokenizer)
         if FLAGS.sequence_length > backbone.config.max_position_embeddings:
             raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
                              f"{backbone.config.max_position_embeddings} positions.")
         model = SpanQA(backbone)
         model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
+    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
 
     features, _ = windower.windows(train, training=True)
     inputs = {k: features[k] for k in ("token_ids", "segment_ids", "padding_mask")}

@@ -6,8 +6,8 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
-                                           define_finetune_flags, finetune_backbone,
-                                           finetune_optimizer)
+                                           define_finetune_flags, finetune_optimizer)
+from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 
 flags.DEFINE_string("train_file", None, "JSON Lines with `source` and `target` strings.")
@@ -53,9 +53,10 @@ def run():
     train = read_jsonl_records(FLAGS.train_file, fields, FLAGS.max_train_examples or None)
     valid = (read_jsonl_records(FLAGS.valid_file, fields, FLAGS.max_valid_examples or None)
              if FLAGS.valid_file else None)
-    tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
+    vocab_file = vocabulary_file()
+    tokenizer = WordPieceTokenizer(vocab_file)
     with strategy.scope():
-        backbone, head_weights = finetune_backbone(tokenizer)
+        backbone, head_weights = start_backbone(tokenizer)
         backbone = backbone.with_max_positions(FLAGS.max_source_length
                                                + FLAGS.max_target_length)
         model = Seq2SeqLM(backbone, FLAGS.max_source_length, FLAGS.max_target_length,
@@ -65,7 +66,7 @@ def run():
         if head_weights is not None:
             model.lm_head.set_weights(head_weights)
         model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, FLAGS.vocab_file, _OWN_FLAGS)
+    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
 
     packer = model.packer(target_mask_prob=FLAGS.target_mask_prob)
     train_data = make_seq2seq_dataset(train, tokenizer, packer, FLAGS.batch_size,

@@ -7,6 +7,7 @@ from absl import flags
 from unilmv2_tf import assets
 from unilmv2_tf.cli.command_runner import (fail, prepare_model_dir, require_positive,
                                            run_command)
+from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
                                            define_training_flags, jit_compile,
                                            training_optimizer, training_setup)
@@ -18,7 +19,14 @@ flags.DEFINE_list("train_files", [assets.DEFAULT_CORPUS],
                   "Text files: one paragraph a line, a blank line between documents (.gz ok). "
                   "Default: the bundled Moby Dick corpus.")
 flags.DEFINE_list("eval_files", None, "Held-out text files evaluated after each checkpoint.")
-flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB, "WordPiece vocabulary file.")
+flags.DEFINE_string("init_checkpoint", None,
+                    "Continue pretraining from existing weights: a `unilmv2 pretrain` / "
+                    "`unilmv2 convert` output folder or a backbone .keras file (its LM head "
+                    "too when it has one; otherwise a new head, tied to the word embeddings). "
+                    "The model's sizes come from it (--preset is ignored).")
+flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB,
+                    "WordPiece vocabulary file. With --init_checkpoint the vocab.txt beside it "
+                    "is used, and a --vocab_file that differs from it is refused.")
 flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size preset.")
 flags.DEFINE_string("config_file", None, "UniLMv2Config JSON; overrides --preset.")
 flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs and the final model.")
@@ -64,10 +72,9 @@ def main(argv):
 
 
 def run():
-    import keras
     import tensorflow as tf
 
-    from unilmv2_tf import UniLMv2Backbone, UniLMv2Config
+    from unilmv2_tf import UniLMv2Config
     from unilmv2_tf.data import check_corpus_files, make_pretraining_dataset
     from unilmv2_tf.export import export_encoder
     from unilmv2_tf.models import PMLMPretrainer
@@ -76,17 +83,12 @@ def run():
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy, model_dir, chief = training_setup()
-    tokenizer = WordPieceTokenizer(FLAGS.vocab_file)
-    if FLAGS.config_file:
-        config = UniLMv2Config.load(FLAGS.config_file)
-        if config.vocab_size != tokenizer.vocabulary_size:
-            raise ValueError(f"{FLAGS.config_file} has vocab_size {config.vocab_size} but "
-                             f"{FLAGS.vocab_file} has {tokenizer.vocabulary_size} tokens.")
-    else:
-        config = UniLMv2Config.from_preset(FLAGS.preset, vocab_size=tokenizer.vocabulary_size)
-    if FLAGS.sequence_length > config.max_position_embeddings:
-        raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
-                         f"max_position_embeddings ({config.max_position_embeddings}).")
+    vocab_file = vocabulary_file()
+    tokenizer = WordPieceTokenizer(vocab_file)
+    if FLAGS.config_file and FLAGS.init_checkpoint:
+        raise ValueError("--config_file and --init_checkpoint both set the model's sizes; "
+                         "pass one of them.")
+    config = UniLMv2Config.load(FLAGS.config_file) if FLAGS.config_file else None
     train_files = check_corpus_files(FLAGS.train_files)
     eval_files = check_corpus_files(FLAGS.eval_files) if FLAGS.eval_files else None
 
@@ -110,16 +112,21 @@ def run():
             data = data.with_options(options)
         return data
 
-    prepare_model_dir(model_dir, config, FLAGS.vocab_file, _OWN_FLAGS)
-    keras.utils.set_random_seed(FLAGS.seed)
     with strategy.scope():
-        backbone = UniLMv2Backbone(config, dtype=FLAGS.dtype_policy)
+        backbone, head_weights = start_backbone(tokenizer, config)
+        max_positions = backbone.config.max_position_embeddings
+        if FLAGS.sequence_length > max_positions:
+            raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
+                             f"max_position_embeddings ({max_positions}).")
         model = PMLMPretrainer(backbone, objective=FLAGS.objective)
+        if head_weights is not None:
+            model.lm_head.set_weights(head_weights)
         warmup = (FLAGS.warmup_steps if FLAGS.warmup_steps >= 0
                   else int(0.048 * FLAGS.train_steps))
         model.compile(optimizer=training_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
                                                    warmup, FLAGS.weight_decay),
                       jit_compile=jit_compile())
+    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
     _, seconds = resumable_fit(
         model, dataset(train_files, train=True), model_dir, FLAGS.train_steps,
         FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
@@ -136,8 +143,9 @@ def run():
         print(f"  SavedModel:   {path}  (signatures: encode, encode_ids, serving_default)")
 
 
-_OWN_FLAGS = ("train_files", "eval_files", "vocab_file", "preset", "config_file", "model_dir",
-              "export_dir", "train_steps", "batch_size", "sequence_length", "max_predictions",
-              "learning_rate", "warmup_steps", "weight_decay", "objective",
+_OWN_FLAGS = ("train_files", "eval_files", "init_checkpoint", "vocab_file", "preset",
+              "config_file", "model_dir", "export_dir", "train_steps", "batch_size",
+              "sequence_length", "max_predictions", "learning_rate", "warmup_steps",
+              "weight_decay", "objective",
               "pseudo_token_policy", "whole_word", "seed", "checkpoint_every",
               "keep_checkpoints", "eval_steps") + TRAINING_FLAGS
