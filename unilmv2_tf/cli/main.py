@@ -6,6 +6,8 @@ import sys
 COMMANDS = {
     "pretrain": ("unilmv2_tf.cli.pretrain", "PMLM pretraining from raw text, then export"),
     "build-vocab": ("unilmv2_tf.cli.build_vocab", "learn a WordPiece vocabulary from text"),
+    "build-corpus": ("unilmv2_tf.cli.build_corpus",
+                     "pretraining text from JSON Lines fields, held-out text left out"),
     "finetune-seq2seq": ("unilmv2_tf.cli.finetune_seq2seq",
                          "seq2seq fine-tuning with pseudo masks (JSON Lines pairs)"),
     "decode": ("unilmv2_tf.cli.decode", "generate with a fine-tuned model; ROUGE / BLEU"),
