@@ -195,4 +195,6 @@ def test_generation_metrics_on_known_cases():
     assert bleu4(["a b c x y"], ["a b c d e"]) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="2 predictions but 1 references"):
         rouge_scores(["a", "b"], ["a"])
-    assert json.dumps(scores)  # plain floats, ready for the metrics file
+    # Plain Python floats (not numpy scalars), so the metrics file holds exactly these values.
+    assert {type(value) for value in scores.values()} == {float}
+    assert json.loads(json.dumps(scores)) == scores
