@@ -2,8 +2,8 @@
 
 from absl import flags
 
-from unilmv2_tf import assets
 from unilmv2_tf.cli.command_runner import require_positive
+from unilmv2_tf.cli.model_start import define_vocab_file_flag
 from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
                                            define_training_flags, training_optimizer)
 from unilmv2_tf.config import PRESETS
@@ -23,9 +23,7 @@ def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_rat
                         "init of --preset.")
     flags.DEFINE_enum("preset", "tiny", sorted(PRESETS),
                       "Model size without --init_checkpoint (ignored with it).")
-    flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB,
-                        "WordPiece vocabulary file. With --init_checkpoint the vocab.txt beside "
-                        "it is used, and a --vocab_file that differs from it is refused.")
+    define_vocab_file_flag()
     flags.DEFINE_string("model_dir", None, f"Checkpoints, logs, {outputs}.")
     flags.DEFINE_integer("train_steps", 1000, "Optimizer steps.")
     flags.DEFINE_integer("batch_size", batch_size, "Global batch size.")

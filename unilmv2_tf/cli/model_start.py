@@ -5,7 +5,15 @@ import os
 
 from absl import flags
 
+from unilmv2_tf import assets
+
 FLAGS = flags.FLAGS
+
+
+def define_vocab_file_flag():
+    flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB,
+                        "WordPiece vocabulary file. With --init_checkpoint the vocab.txt beside "
+                        "it is used, and a --vocab_file that differs from it is refused.")
 
 
 def _tokens(path):

@@ -7,7 +7,8 @@ from absl import flags
 from unilmv2_tf import assets
 from unilmv2_tf.cli.command_runner import (fail, prepare_model_dir, require_positive,
                                            run_command)
-from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
+from unilmv2_tf.cli.model_start import (define_vocab_file_flag, start_backbone,
+                                        vocabulary_file)
 from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
                                            define_training_flags, jit_compile,
                                            training_optimizer, training_setup)
@@ -24,9 +25,7 @@ flags.DEFINE_string("init_checkpoint", None,
                     "`unilmv2 convert` output folder or a backbone .keras file (its LM head "
                     "too when it has one; otherwise a new head, tied to the word embeddings). "
                     "The model's sizes come from it (--preset is ignored).")
-flags.DEFINE_string("vocab_file", assets.BERT_UNCASED_VOCAB,
-                    "WordPiece vocabulary file. With --init_checkpoint the vocab.txt beside it "
-                    "is used, and a --vocab_file that differs from it is refused.")
+define_vocab_file_flag()
 flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size preset.")
 flags.DEFINE_string("config_file", None, "UniLMv2Config JSON; overrides --preset.")
 flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs and the final model.")
