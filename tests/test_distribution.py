@@ -12,6 +12,7 @@ import time
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import FIXTURES, REPO
 from test_cli import unilmv2
@@ -20,7 +21,7 @@ from unilmv2_tf.data import make_pretraining_dataset
 from unilmv2_tf.models import Classifier, PMLMPretrainer
 from unilmv2_tf.preprocessing import PMLMMasker
 from unilmv2_tf.training import (CheckpointManagerCallback, create_optimizer, input_positions,
-                                 worker_index)
+                                 resumable_fit, worker_index)
 
 SAMPLE = os.path.join(FIXTURES, "sample.txt")
 SCRIPT = os.path.join(REPO, "tests", "scripts", "mirrored_losses.py")
@@ -123,6 +124,21 @@ def test_corrupt_newest_checkpoint_falls_back_with_a_warning(tmp_path):
     model.train_on_batch(np.ones((1, 2)), np.ones((1, 1)))
     with pytest.warns(UserWarning, match="cannot be restored"):
         assert callback.restore_latest() == 1
+
+
+def test_training_stops_at_train_steps_between_checkpoint_intervals(tmp_path):
+    """5 updates with a checkpoint every 3 (and 2 batches per update) end at update 5, not 6;
+    a rerun to 7 resumes there and stops at 7."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01, gradient_accumulation_steps=2),
+                  loss="mse")
+    data = tf.data.Dataset.from_tensors((np.ones((1, 2)), np.ones((1, 1)))).repeat()
+    resumable_fit(model, data, str(tmp_path), train_steps=5, checkpoint_every=3)
+    assert int(model.optimizer.iterations.numpy()) == 5
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-5")
+    start, _ = resumable_fit(model, data, str(tmp_path), train_steps=7, checkpoint_every=3)
+    assert start == 5 and int(model.optimizer.iterations.numpy()) == 7
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-7")
 
 
 def test_worker_index_reads_tf_config(monkeypatch):

@@ -28,6 +28,20 @@ def write_run_info(model_dir, model, extra=None):
         json.dump(info, f, indent=2)
 
 
+class _StopAtStep(keras.callbacks.Callback):
+    """Ends `fit` once the optimizer has made `train_steps` updates, inside an epoch if need
+    be: Keras still runs the validation and the epoch-end callbacks (the last checkpoint is
+    step `train_steps`)."""
+
+    def __init__(self, train_steps):
+        super().__init__()
+        self.train_steps = train_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) >= self.train_steps:
+            self.model.stop_training = True
+
+
 def input_positions(features):
     """Token positions the encoder processes in one batch (padding and, for PMLM, the appended
     `[P]`/original part included): the size of `token_ids`, else of the first input."""
@@ -41,7 +55,8 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
                   tokens_per_batch=None):
     """Trains `model` (compiled, under its strategy's scope) to `train_steps` updates.
 
-    Every `checkpoint_every` updates (one Keras epoch) the model and optimizer are saved to
+    Every `checkpoint_every` updates (one Keras epoch; the last one ends at `train_steps`
+    when that is not a multiple of it) the model and optimizer are saved to
     `<model_dir>/checkpoints` (the newest `keep_checkpoints` kept), `validation_data` is
     evaluated, and losses, learning rate, step time and tokens/s (`tokens_per_batch`, by
     default the batch's `input_positions`) go to TensorBoard (`<model_dir>/logs`). If
@@ -73,11 +88,12 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
     steps_per_epoch = min(checkpoint_every, train_steps)
     logs = os.path.join(model_dir, "logs")
     throughput = ThroughputLogger(tokens_per_batch, os.path.join(logs, "throughput"))
+    tensorboard = keras.callbacks.TensorBoard(logs,
+                                              update_freq=max(steps_per_epoch * k // 10, 1))
     started = time.time()
     model.fit(train_data, epochs=-(-train_steps // steps_per_epoch),
               initial_epoch=start_step // steps_per_epoch, steps_per_epoch=steps_per_epoch * k,
               validation_data=validation_data, validation_steps=validation_steps,
-              callbacks=[throughput, checkpoints, keras.callbacks.TensorBoard(
-                  logs, update_freq=max(steps_per_epoch * k // 10, 1))],
+              callbacks=[_StopAtStep(train_steps), throughput, checkpoints, tensorboard],
               verbose=1 if sys.stdout.isatty() else 2)
     return start_step, time.time() - started
