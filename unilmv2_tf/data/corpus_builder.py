@@ -45,14 +45,15 @@ def build_corpus(inputs, heldout=(), group_key=None):
         for record in read_jsonl_records(path, [field] + key):
             counts["read"] += 1
             text = _folded(record[field])
+            lowered = text.lower()
             if group_key and record[group_key] in heldout_groups:
                 counts["heldout_group"] += 1
-            elif text.lower() in heldout_texts:
+            elif lowered in heldout_texts:
                 counts["heldout_text"] += 1
-            elif text.lower() in seen:
+            elif lowered in seen:
                 counts["duplicates"] += 1
             else:
-                seen.add(text.lower())
+                seen.add(lowered)
                 documents.append(text)
     counts["kept"] = len(documents)
     return documents, counts
