@@ -15,6 +15,7 @@ from unilmv2_tf import UniLMv2Backbone
 from unilmv2_tf.data import label_ids, make_classification_dataset, read_classification_file
 from unilmv2_tf.metrics import accuracy, correlations, f1_scores, matthews_correlation
 from unilmv2_tf.models import Classifier, evaluate_classifier
+from unilmv2_tf.models.classifier import encoder_features
 from unilmv2_tf.preprocessing import TextPairPacker
 
 TRAIN = os.path.join(FIXTURES, "sections_train.jsonl")
@@ -96,6 +97,29 @@ def test_classifier_heads_and_round_trip(tmp_path):
     np.testing.assert_allclose(model(wide), model(inputs), atol=1e-5)
     with pytest.raises(ValueError, match="num_classes"):
         Classifier(backbone, 0)
+    with pytest.raises(ValueError, match="pooling"):
+        Classifier(backbone, 2, pooling="max")
+
+
+def test_mean_pooling_averages_the_real_tokens_only(tmp_path):
+    backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=300)
+    model = Classifier(backbone, 3, pooling="mean", dropout=0.0)
+    ids = np.array([[101, 7, 8, 102, 0, 0], [101, 9, 102, 0, 0, 0]])
+    inputs = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": (ids > 0) * 1}
+    features = {k: tf.convert_to_tensor(v) for k, v in encoder_features(inputs).items()}
+    states = backbone(features)["sequence_output"].numpy()
+    dense = model.output_dense
+    model(inputs)
+    for row, length in ((0, 4), (1, 3)):  # an independent mean, then the same linear layer
+        expected = states[row, :length].mean(axis=0) @ dense.kernel.numpy() + dense.bias.numpy()
+        np.testing.assert_allclose(model(inputs)[row], expected, atol=1e-5)
+    assert not np.allclose(Classifier(backbone, 3, dropout=0.0)(inputs), 0)  # [CLS] differs
+    wide = {k: np.pad(v, [(0, 0), (0, 4)]) for k, v in inputs.items()}
+    np.testing.assert_allclose(model(wide), model(inputs), atol=1e-5)
+    model.save(tmp_path / "mean.keras")
+    loaded = keras.saving.load_model(tmp_path / "mean.keras")
+    assert loaded.pooling == "mean"
+    np.testing.assert_allclose(loaded(inputs), model(inputs), atol=1e-6)
 
 
 def test_fine_tune_on_real_sections_lowers_validation_loss(tokenizer, tmp_path):

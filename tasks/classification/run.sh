@@ -2,7 +2,8 @@
 # Debian package description -> one of 20 sections: fine-tune, score the validation split.
 # Usage: tasks/classification/run.sh [model_dir]   (from the repository root, after `make setup`)
 # Env: INIT_CHECKPOINT (a `unilmv2 pretrain` or `unilmv2 convert` output, e.g. models/minilm-l6
-# from `make minilm`), TRAIN_STEPS, LEARNING_RATE, DTYPE_POLICY, SEQUENCE_LENGTH (128), PRESET.
+# from `make minilm`), TRAIN_STEPS, LEARNING_RATE, DTYPE_POLICY, SEQUENCE_LENGTH (128), POOLING,
+# PRESET.
 # Unset, INIT_CHECKPOINT leaves the tiny preset to start from random weights (float32, lr 1e-3,
 # 2,000 steps); set, the defaults are those tuned for a pretrained start (mixed_bfloat16,
 # lr 1e-4, 800 steps).
@@ -22,5 +23,5 @@ fi
   --train_file="$DATA/train.jsonl" --valid_file="$DATA/valid.jsonl" \
   --text_key=text --label_key=label --model_dir="$MODEL_DIR" \
   --sequence_length="${SEQUENCE_LENGTH:-128}" --batch_size=32 --train_steps="$TRAIN_STEPS" --dtype_policy="$DTYPE_POLICY" \
-  --learning_rate="$LEARNING_RATE" --warmup_ratio=0.1 --checkpoint_every=500 --seed=0
+  --pooling="${POOLING:-cls}" --learning_rate="$LEARNING_RATE" --warmup_ratio=0.1 --checkpoint_every=500 --seed=0
 cat "$MODEL_DIR/valid_metrics.json"

@@ -1,4 +1,4 @@
-"""`Classifier`: sequence classification / regression on the `[CLS]` vector."""
+"""`Classifier`: sequence classification / regression on the `[CLS]` vector or the token mean."""
 
 import keras
 from keras import ops
@@ -10,7 +10,9 @@ from unilmv2_tf.models.task_model import TaskModel
 class Classifier(TaskModel):
     """A linear layer on the `[CLS]` state of the bidirectional encoder (the paper's NLU
     setting: no pseudo masks, relative bias on), optionally after a tanh pooler as later BERT
-    code does. `num_classes=1` is regression (one score).
+    code does. `num_classes=1` is regression (one score). `pooling="mean"` averages the
+    states of the real (unpadded) tokens instead of taking `[CLS]`, as sentence encoders such
+    as all-MiniLM-L6-v2 were trained to be read.
 
     Inputs: a dict with `token_ids`, `segment_ids`, `padding_mask` `[B, T]` (as
     `TextPairPacker` makes; `position_ids` optional). Output: logits `[B, num_classes]`.
@@ -25,13 +27,17 @@ class Classifier(TaskModel):
     TensorShape([1, 3])
     """
 
-    def __init__(self, backbone, num_classes, use_pooler=False, dropout=0.1, **kwargs):
+    def __init__(self, backbone, num_classes, use_pooler=False, dropout=0.1, pooling="cls",
+                 **kwargs):
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1 (1 = regression), got {num_classes}.")
+        if pooling not in POOLING_MODES:
+            raise ValueError(f"pooling must be one of {POOLING_MODES}, got {pooling!r}.")
         super().__init__(backbone, **kwargs)
         self.num_classes = num_classes
         self.use_pooler = use_pooler
         self.dropout = dropout
+        self.pooling = pooling
         config = backbone.config
         initializer = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
         self.pooler = (keras.layers.Dense(config.hidden_size, activation="tanh",
@@ -42,15 +48,31 @@ class Classifier(TaskModel):
                                                dtype="float32", name="logits")
 
     def call(self, inputs, training=False):
-        sequence = self.backbone(encoder_features(inputs), training=training)["sequence_output"]
-        x = sequence[:, 0]
+        features = encoder_features(inputs)
+        sequence = self.backbone(features, training=training)["sequence_output"]
+        if self.pooling == "mean":
+            x = masked_mean(sequence, features["padding_mask"])
+        else:
+            x = sequence[:, 0]
         if self.pooler is not None:
             x = self.pooler(x)
         return self.output_dense(self.dropout_layer(x, training=training))
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,
-                "use_pooler": self.use_pooler, "dropout": self.dropout}
+                "use_pooler": self.use_pooler, "dropout": self.dropout, "pooling": self.pooling}
+
+
+POOLING_MODES = ("cls", "mean")
+
+
+def masked_mean(sequence, padding_mask):
+    """The mean of `sequence` `[B, T, H]` over the positions where `padding_mask` `[B, T]` is
+    set, summed in float32 and returned in the sequence's dtype."""
+    weights = ops.cast(padding_mask, "float32")[:, :, None]
+    total = ops.sum(ops.cast(sequence, "float32") * weights, axis=1)
+    mean = total / ops.maximum(ops.sum(weights, axis=1), 1.0)
+    return ops.cast(mean, sequence.dtype)
 
 
 def encoder_features(inputs):
