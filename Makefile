@@ -14,10 +14,10 @@ $(VENV)/.installed: setup.py
 setup: $(VENV)/.installed
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --doctest-modules tests unilmv2_tf
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q --doctest-modules -m "not slow" tests unilmv2_tf
 
 pretrain: setup
 	$(VENV)/bin/unilmv2 pretrain --model_dir=models/pretrain_tiny --preset=tiny \

@@ -37,12 +37,12 @@ class UniLMv2Backbone(keras.Model):
 
     Example:
     >>> import numpy as np
-    >>> backbone = UniLMv2Backbone(UniLMv2Config.from_preset("tiny", vocab_size=100))
+    >>> backbone = UniLMv2Backbone(UniLMv2Config.from_preset("tiny", vocab_size=200))
     >>> ids = np.array([[101, 7, 8, 102, 0]])
     >>> out = backbone({"token_ids": ids, "segment_ids": np.zeros_like(ids),
     ...                 "position_ids": np.array([[0, 1, 2, 3, 0]]),
     ...                 "padding_mask": ids > 0, "step_weights": np.zeros_like(ids)})
-    >>> out["sequence_output"].shape
+    >>> tuple(out["sequence_output"].shape)
     (1, 5, 64)
     """
 

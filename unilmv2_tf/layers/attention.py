@@ -27,7 +27,7 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
 
     Example:
     >>> layer = RelativeMultiHeadAttention(num_heads=2, head_size=4)
-    >>> layer(ops.ones((1, 3, 8))).shape
+    >>> tuple(layer(ops.ones((1, 3, 8))).shape)
     (1, 3, 8)
     """
 

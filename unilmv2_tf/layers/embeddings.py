@@ -15,7 +15,7 @@ class UniLMv2Embeddings(keras.layers.Layer):
     >>> from keras import ops
     >>> layer = UniLMv2Embeddings(vocab_size=10, hidden_size=8, max_position_embeddings=16)
     >>> ids = ops.convert_to_tensor([[1, 2, 3]])
-    >>> layer(ids, ops.zeros_like(ids), ops.convert_to_tensor([[0, 1, 2]])).shape
+    >>> tuple(layer(ids, ops.zeros_like(ids), ops.convert_to_tensor([[0, 1, 2]])).shape)
     (1, 3, 8)
     """
 

@@ -22,7 +22,7 @@ class MaskedLMHead(keras.layers.Layer):
     >>> embedding = keras.layers.Embedding(10, 8)
     >>> embedding.build((None, None))
     >>> head = MaskedLMHead(token_embedding=embedding)
-    >>> head(ops.ones((1, 5, 8)), ops.convert_to_tensor([[0, 3]])).shape
+    >>> tuple(head(ops.ones((1, 5, 8)), ops.convert_to_tensor([[0, 3]])).shape)
     (1, 2, 10)
     """
 

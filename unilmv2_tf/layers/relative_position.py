@@ -44,7 +44,7 @@ class RelativePositionBias(keras.layers.Layer):
 
     Example:
     >>> layer = RelativePositionBias(num_heads=2)
-    >>> layer(ops.convert_to_tensor([[0, 1, 2, 1]])).shape
+    >>> tuple(layer(ops.convert_to_tensor([[0, 1, 2, 1]])).shape)
     (1, 2, 4, 4)
     """
 

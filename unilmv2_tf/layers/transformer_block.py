@@ -18,7 +18,7 @@ class TransformerBlock(keras.layers.Layer):
     Example:
     >>> from keras import ops
     >>> block = TransformerBlock(num_heads=2, intermediate_size=16)
-    >>> block(ops.ones((1, 3, 8))).shape
+    >>> tuple(block(ops.ones((1, 3, 8))).shape)
     (1, 3, 8)
     """
 

@@ -37,11 +37,11 @@ class PMLMMasker(tf.Module):
 
     Example:
     >>> masker = PMLMMasker(vocabulary_size=30522, mask_id=103, special_ids=[0, 101, 102, 103],
-    ...                     max_predictions=4)
+    ...                     max_predictions=6)
     >>> ids = tf.constant([101, 2023, 2003, 1037, 3231, 1997, 1996, 2291, 102, 0])
     >>> x = masker(ids, tf.zeros_like(ids), tf.cast(ids > 0, tf.int32), seed=[0, 1])
     >>> x["token_ids"].shape.as_list(), x["labels"].shape.as_list()
-    ([18], [4])
+    ([22], [6])
     """
 
     def __init__(self, vocabulary_size, mask_id, special_ids, max_predictions, mask_rate=0.15,
