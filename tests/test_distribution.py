@@ -233,3 +233,21 @@ def test_jit_compile_over_several_replicas_is_refused_up_front(tmp_path):
         assert returncode == 1
         assert "--jit_compile does not work with --distribution_strategy=multi_worker" in err
     assert not (tmp_path / "model" / "checkpoints").exists()
+
+
+def test_resume_says_on_the_console_which_checkpoint_it_skipped(tmp_path, capsys):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    data = tf.data.Dataset.from_tensors((np.ones((1, 2)), np.ones((1, 1)))).repeat()
+    resumable_fit(model, data, str(tmp_path), train_steps=4, checkpoint_every=2)
+    newest = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    assert newest.endswith("ckpt-4")
+    with open(newest + ".data-00000-of-00001", "r+b") as f:
+        f.truncate(3)
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match="cannot be restored"):
+        start, _ = resumable_fit(model, data, str(tmp_path), train_steps=6, checkpoint_every=2)
+    out = capsys.readouterr().out
+    assert start == 2 and int(model.optimizer.iterations.numpy()) == 6
+    assert "Checkpoint ckpt-4 in" in out and "cannot be restored" in out
+    assert out.index("ckpt-4") < out.index("Resuming from step 2.")

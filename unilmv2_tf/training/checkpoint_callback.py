@@ -14,7 +14,8 @@ class CheckpointManagerCallback(keras.callbacks.Callback):
     temporary name and updates the `checkpoint` index file atomically last, so a run killed
     mid-save leaves the previous checkpoint in place. `restore_latest()` loads the newest
     readable one (build the model and `optimizer.build(...)` first), warns about and skips
-    any that is truncated or corrupt, and returns its step (0 if none).
+    any that is truncated or corrupt (listed in `skipped` as `(path, reason)`), and returns
+    its step (0 if none).
 
     Example:
     >>> import tempfile
@@ -37,15 +38,18 @@ class CheckpointManagerCallback(keras.callbacks.Callback):
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory,
                                                   max_to_keep=max_to_keep)
         self._optimizer = model.optimizer
+        self.skipped = []
 
     def restore_latest(self):
+        self.skipped = []
         for path in reversed(self.manager.checkpoints):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError) as e:
-                warnings.warn(f"Checkpoint {path} cannot be restored ({type(e).__name__}: "
-                              f"{str(e).splitlines()[0][:200]}); trying the previous one.",
-                              stacklevel=2)
+                reason = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+                self.skipped.append((path, reason))
+                warnings.warn(f"Checkpoint {path} cannot be restored ({reason}); trying the "
+                              f"previous one.", stacklevel=2)
                 continue
             return int(self._optimizer.iterations.numpy())
         return 0

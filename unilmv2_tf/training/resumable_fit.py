@@ -77,6 +77,11 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
         checkpoints = CheckpointManagerCallback(model, os.path.join(model_dir, "checkpoints"),
                                                 max_to_keep=keep_checkpoints)
         start_step = checkpoints.restore_latest()
+    for path, reason in checkpoints.skipped:
+        # On stdout beside "Resuming from step N.": a warning alone is easy to miss in the
+        # console, and the user must learn that the newer steps are lost.
+        print(f"Checkpoint {os.path.basename(path)} in {os.path.dirname(path)} cannot be "
+              f"restored ({reason}); skipped.")
     if start_step >= train_steps:
         print(f"{model_dir} already holds a step-{start_step} checkpoint; nothing to train.")
         return start_step, 0.0
