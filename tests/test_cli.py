@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import unilmv2_tf  # noqa: F401  (registers the TF Text ops for loading the export)
+import tensorflow_text  # noqa: F401  (registers the TF Text ops for loading the export)
 
 pytestmark = pytest.mark.slow
 SAMPLE = os.path.join(os.path.dirname(__file__), "fixtures", "sample.txt")
@@ -75,3 +75,18 @@ def test_bad_flags_and_files(tmp_path):
     assert result.returncode == 1 and "--sequence_length must be at least 8" in result.stderr
     result = unilmv2("frobnicate")
     assert result.returncode == 2 and "unknown command" in result.stderr
+
+
+def test_import_and_help_leave_tensorflow_unloaded_and_commands_import_together():
+    code = ("import importlib, sys\n"
+            "import unilmv2_tf\n"
+            "from unilmv2_tf.cli import main\n"
+            "assert main.main(['unilmv2', '--help']) == 0\n"
+            "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
+            "for module, _ in main.COMMANDS.values():\n"
+            "    importlib.import_module(module)\n"  # flags are defined when a command runs
+            "print('imported', len(main.COMMANDS))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "commands:" in result.stdout and "imported 12" in result.stdout

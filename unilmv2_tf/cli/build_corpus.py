@@ -4,14 +4,19 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import run_command
 
-flags.DEFINE_list("inputs", None, "FILE:FIELD pairs: each record's FIELD becomes a document.")
-flags.DEFINE_list("heldout", [], "FILE:FIELD pairs of held-out (valid / test) text: records "
-                  "with the same text, or the same --group_key value, are left out.")
-flags.DEFINE_string("group_key", "", "A field naming a record's group (e.g. source_package); "
-                    "groups that occur in a --heldout file are left out whole.")
-flags.DEFINE_string("output", None, "The corpus file (.gz to compress); must not exist.")
-flags.mark_flags_as_required(["inputs", "output"])
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_list("inputs", None, "FILE:FIELD pairs: each record's FIELD becomes a document.")
+    flags.DEFINE_list("heldout", [], "FILE:FIELD pairs of held-out (valid / test) text: records "
+                      "with the same text, or the same --group_key value, are left out.")
+    flags.DEFINE_string("group_key", "", "A field naming a record's group (e.g. source_package); "
+                        "groups that occur in a --heldout file are left out whole.")
+    flags.DEFINE_string("output", None, "The corpus file (.gz to compress); must not exist.")
+    flags.mark_flags_as_required(["inputs", "output"])
+
 
 
 def _file_fields(name):

@@ -8,18 +8,22 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import run_command
 
-flags.DEFINE_enum("from", None, ["unilm", "s2s-ft", "bert", "keras"],
-                  "Checkpoint layout: unilm (released unilm2-*.bin, fast QKV), s2s-ft "
-                  "(fine-tuned ckpt-N/pytorch_model.bin), bert (HF BERT / MiniLM), or keras "
-                  "(a `unilmv2` model_dir or backbone .keras, written back as safetensors).")
-flags.DEFINE_string("checkpoint", None, ".bin / .pt (needs torch) or .safetensors; for "
-                    "--from=keras a model_dir or a backbone .keras file.")
-flags.DEFINE_string("config", None, "The checkpoint's config JSON (heads, max_rel_pos, "
-                    "layer_norm_eps, ...); required except for --from=keras.")
-flags.DEFINE_string("vocab_file", None, "Vocabulary to copy next to the converted model.")
-flags.DEFINE_string("output", None, "Output folder (must not exist yet).")
-flags.mark_flags_as_required(["from", "checkpoint", "output"])
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_enum("from", None, ["unilm", "s2s-ft", "bert", "keras"],
+                      "Checkpoint layout: unilm (released unilm2-*.bin, fast QKV), s2s-ft "
+                      "(fine-tuned ckpt-N/pytorch_model.bin), bert (HF BERT / MiniLM), or keras "
+                      "(a `unilmv2` model_dir or backbone .keras, written back as safetensors).")
+    flags.DEFINE_string("checkpoint", None, ".bin / .pt (needs torch) or .safetensors; for "
+                        "--from=keras a model_dir or a backbone .keras file.")
+    flags.DEFINE_string("config", None, "The checkpoint's config JSON (heads, max_rel_pos, "
+                        "layer_norm_eps, ...); required except for --from=keras.")
+    flags.DEFINE_string("vocab_file", None, "Vocabulary to copy next to the converted model.")
+    flags.DEFINE_string("output", None, "Output folder (must not exist yet).")
+    flags.mark_flags_as_required(["from", "checkpoint", "output"])
 
 
 def main(argv):

@@ -10,19 +10,23 @@ from unilmv2_tf.cli.command_runner import require_positive, run_command
 from unilmv2_tf.cli.generation_flags import (check_generation_flags, define_generation_flags,
                                              generation_options)
 
-flags.DEFINE_string("model_dir", None, "A `unilmv2 finetune-seq2seq` --model_dir.")
-flags.DEFINE_string("input_file", None, "JSON Lines with the source text (and the reference).")
-flags.DEFINE_string("output_file", None, "Generated text, one line per input, in input order.")
-flags.DEFINE_string("source_key", "source", "Field holding the input text.")
-flags.DEFINE_string("target_key", "target", "Field holding the reference; '' = do not score.")
-flags.DEFINE_enum("metrics", "rouge", ["rouge", "bleu", "both"],
-                  "ROUGE-1/2/L F1 (summarization) and/or corpus BLEU-4 (question generation).")
-flags.DEFINE_integer("max_examples", 0, "Decode only the first N inputs (0 = all).")
-define_generation_flags()
-flags.DEFINE_integer("batch_size", 16, "Inputs decoded together.")
-flags.DEFINE_bool("jit_compile", False, "XLA-compile the search.")
-flags.mark_flags_as_required(["model_dir", "input_file", "output_file"])
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("model_dir", None, "A `unilmv2 finetune-seq2seq` --model_dir.")
+    flags.DEFINE_string("input_file", None, "JSON Lines with the source text (and the reference).")
+    flags.DEFINE_string("output_file", None, "Generated text, one line per input, in input order.")
+    flags.DEFINE_string("source_key", "source", "Field holding the input text.")
+    flags.DEFINE_string("target_key", "target", "Field holding the reference; '' = do not score.")
+    flags.DEFINE_enum("metrics", "rouge", ["rouge", "bleu", "both"],
+                      "ROUGE-1/2/L F1 (summarization) and/or corpus BLEU-4 (question generation).")
+    flags.DEFINE_integer("max_examples", 0, "Decode only the first N inputs (0 = all).")
+    define_generation_flags()
+    flags.DEFINE_integer("batch_size", 16, "Inputs decoded together.")
+    flags.DEFINE_bool("jit_compile", False, "XLA-compile the search.")
+    flags.mark_flags_as_required(["model_dir", "input_file", "output_file"])
 
 
 def main(argv):

@@ -6,13 +6,18 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import run_command
 
-flags.DEFINE_string("model_dir", None, "A `unilmv2 finetune-classifier` --model_dir.")
-flags.DEFINE_string("input_file", None, "Labeled file in the training format.")
-flags.DEFINE_string("output_file", None, "Metrics JSON (default <model_dir>/eval_metrics.json); "
-                    "per-row predictions go to <output_file>.predictions.jsonl.")
-flags.DEFINE_bool("skip_malformed", False, "Skip (and count) malformed rows.")
-flags.mark_flags_as_required(["model_dir", "input_file"])
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("model_dir", None, "A `unilmv2 finetune-classifier` --model_dir.")
+    flags.DEFINE_string("input_file", None, "Labeled file in the training format.")
+    flags.DEFINE_string("output_file", None, "Metrics JSON (default "
+                        "<model_dir>/eval_metrics.json); per-row predictions go to "
+                        "<output_file>.predictions.jsonl.")
+    flags.DEFINE_bool("skip_malformed", False, "Skip (and count) malformed rows.")
+    flags.mark_flags_as_required(["model_dir", "input_file"])
 
 
 def main(argv):

@@ -8,24 +8,28 @@ from unilmv2_tf.cli.command_runner import fail, run_command
 from unilmv2_tf.cli.generation_flags import (check_generation_flags, define_generation_flags,
                                              generation_options)
 
-flags.DEFINE_string("model_dir", None, "A `unilmv2 pretrain`, `finetune-seq2seq` or "
-                    "`finetune-classifier` --model_dir (backbone.keras -> encode; "
-                    "seq2seq.keras -> generate and encode; classifier.keras -> classify).")
-flags.DEFINE_string("export_dir", None, "Writes <export_dir>/<version>/ (TF Serving's model "
-                    "base path); default saved_models/<name of model_dir>.")
-flags.DEFINE_integer("version", 0, "Version number (0 = one more than the newest); an "
-                     "existing version is never overwritten.")
-flags.DEFINE_integer("sequence_length", 0, "Encoder input length (0 = the pretraining run's, "
-                     "else 128; seq2seq models use their max_source_length).")
-flags.DEFINE_string("model_config_file", None, "Where to (re)write the models.config listing "
-                    "every model next to export_dir (default: <export_dir>/../models.config; "
-                    "'' = do not write it).")
-flags.DEFINE_string("config_base_path", "", "Base-path prefix in models.config, e.g. /models "
-                    "for `docker run -v $PWD/saved_models:/models tensorflow/serving`; "
-                    "'' = absolute local paths.")
-define_generation_flags()
-flags.mark_flags_as_required(["model_dir"])
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("model_dir", None, "A `unilmv2 pretrain`, `finetune-seq2seq` or "
+                        "`finetune-classifier` --model_dir (backbone.keras -> encode; "
+                        "seq2seq.keras -> generate and encode; classifier.keras -> classify).")
+    flags.DEFINE_string("export_dir", None, "Writes <export_dir>/<version>/ (TF Serving's model "
+                        "base path); default saved_models/<name of model_dir>.")
+    flags.DEFINE_integer("version", 0, "Version number (0 = one more than the newest); an "
+                         "existing version is never overwritten.")
+    flags.DEFINE_integer("sequence_length", 0, "Encoder input length (0 = the pretraining run's, "
+                         "else 128; seq2seq models use their max_source_length).")
+    flags.DEFINE_string("model_config_file", None, "Where to (re)write the models.config listing "
+                        "every model next to export_dir (default: <export_dir>/../models.config; "
+                        "'' = do not write it).")
+    flags.DEFINE_string("config_base_path", "", "Base-path prefix in models.config, e.g. /models "
+                        "for `docker run -v $PWD/saved_models:/models tensorflow/serving`; "
+                        "'' = absolute local paths.")
+    define_generation_flags()
+    flags.mark_flags_as_required(["model_dir"])
 
 
 def main(argv):

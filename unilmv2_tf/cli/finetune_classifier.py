@@ -12,29 +12,37 @@ from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 from unilmv2_tf.preprocessing.text_pair_packer import TRUNCATION_STRATEGIES
 
-flags.DEFINE_string("train_file", None, "JSON Lines, or a GLUE-style .tsv with a header row.")
-flags.DEFINE_string("valid_file", None, "Held-out file in the same format; scored at the end.")
-flags.DEFINE_string("text_key", "text", "Field / column of the (first) text.")
-flags.DEFINE_string("text_pair_key", "", "Field / column of the second text ('' = single).")
-flags.DEFINE_string("label_key", "label", "Field / column of the label.")
-flags.DEFINE_enum("task", "classification", ["classification", "regression"],
-                  "regression: one score, MSE loss, Pearson / Spearman.")
-flags.DEFINE_bool("skip_malformed", False, "Skip (and count) malformed rows instead of "
-                  "stopping at the first one.")
-flags.DEFINE_integer("max_train_examples", 0, "Use only the first N training rows (0 = all).")
-flags.DEFINE_integer("sequence_length", 128, "Packed length incl. [CLS] and [SEP]s.")
-flags.DEFINE_enum("truncation", "longest_first", TRUNCATION_STRATEGIES, "Pair truncation.")
-flags.DEFINE_bool("use_pooler", False, "A tanh pooler before the classifier (later BERT code); "
-                  "the paper uses a linear layer on [CLS].")
-define_finetune_flags("classifier.keras, task.json, valid_metrics.json", 2e-5,
-                      "Peak learning rate (paper: 1e-5 to 4e-5 for a pretrained base model; "
-                      "from scratch use ~1e-3).", warmup_ratio=0.1)
-flags.mark_flag_as_required("train_file")
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("train_file", None, "JSON Lines, or a GLUE-style .tsv with a header row.")
+    flags.DEFINE_string("valid_file", None, "Held-out file in the same format; scored at the end.")
+    flags.DEFINE_string("text_key", "text", "Field / column of the (first) text.")
+    flags.DEFINE_string("text_pair_key", "", "Field / column of the second text ('' = single).")
+    flags.DEFINE_string("label_key", "label", "Field / column of the label.")
+    flags.DEFINE_enum("task", "classification", ["classification", "regression"],
+                      "regression: one score, MSE loss, Pearson / Spearman.")
+    flags.DEFINE_bool("skip_malformed", False, "Skip (and count) malformed rows instead of "
+                      "stopping at the first one.")
+    flags.DEFINE_integer("max_train_examples", 0, "Use only the first N training rows (0 = all).")
+    flags.DEFINE_integer("sequence_length", 128, "Packed length incl. [CLS] and [SEP]s.")
+    flags.DEFINE_enum("truncation", "longest_first", TRUNCATION_STRATEGIES, "Pair truncation.")
+    flags.DEFINE_bool("use_pooler", False, "A tanh pooler before the classifier (later BERT code); "
+                      "the paper uses a linear layer on [CLS].")
+    flags.DEFINE_enum("pooling", "cls", ["cls", "mean"], "What the classifier reads: the [CLS] "
+                      "state (the paper), or the mean of the real tokens' states (how sentence "
+                      "encoders such as all-MiniLM-L6-v2 were trained).")
+    define_finetune_flags("classifier.keras, task.json, valid_metrics.json", 2e-5,
+                          "Peak learning rate (paper: 1e-5 to 4e-5 for a pretrained base model; "
+                          "from scratch use ~1e-3).", warmup_ratio=0.1)
+    flags.mark_flag_as_required("train_file")
+
 
 _OWN_FLAGS = ("train_file", "valid_file", "text_key", "text_pair_key", "label_key", "task",
               "skip_malformed", "max_train_examples", "sequence_length", "truncation",
-              "use_pooler") + FINETUNE_FLAGS
+              "use_pooler", "pooling") + FINETUNE_FLAGS
 
 
 def main(argv):
@@ -66,7 +74,8 @@ def run():
     tokenizer = WordPieceTokenizer(vocab_file)
     with strategy.scope():
         backbone, _ = start_backbone(tokenizer)
-        model = Classifier(backbone, len(labels) if labels else 1, use_pooler=FLAGS.use_pooler)
+        model = Classifier(backbone, len(labels) if labels else 1, use_pooler=FLAGS.use_pooler,
+                           pooling=FLAGS.pooling)
         loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if labels
                 else keras.losses.MeanSquaredError())
         model.compile(optimizer=finetune_optimizer(), loss=loss,

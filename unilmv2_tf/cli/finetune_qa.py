@@ -11,19 +11,24 @@ from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 
-flags.DEFINE_string("train_file", None, "SQuAD-format JSON (v1.1 or v2.0).")
-flags.DEFINE_string("dev_file", None, "SQuAD-format JSON scored (EM / F1) after training.")
-flags.DEFINE_bool("version_2_with_negative", False, "SQuAD 2.0: answer '' when the "
-                  "answerability head says no.")
-flags.DEFINE_integer("sequence_length", 256, "Window length (paper: 384 for base).")
-flags.DEFINE_integer("doc_stride", 128, "Tokens between window starts.")
-flags.DEFINE_integer("max_query_length", 64, "Question pieces kept.")
-flags.DEFINE_integer("max_answer_length", 30, "Longest answer in tokens.")
-define_finetune_flags("spanqa.keras, qa.json, dev predictions and metrics", 3e-5,
-                      "Peak learning rate (paper: 2e-5 to 4e-5 for a pretrained base model; "
-                      "from scratch use ~1e-3).", warmup_ratio=0.1)
-flags.mark_flag_as_required("train_file")
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("train_file", None, "SQuAD-format JSON (v1.1 or v2.0).")
+    flags.DEFINE_string("dev_file", None, "SQuAD-format JSON scored (EM / F1) after training.")
+    flags.DEFINE_bool("version_2_with_negative", False, "SQuAD 2.0: answer '' when the "
+                      "answerability head says no.")
+    flags.DEFINE_integer("sequence_length", 256, "Window length (paper: 384 for base).")
+    flags.DEFINE_integer("doc_stride", 128, "Tokens between window starts.")
+    flags.DEFINE_integer("max_query_length", 64, "Question pieces kept.")
+    flags.DEFINE_integer("max_answer_length", 30, "Longest answer in tokens.")
+    define_finetune_flags("spanqa.keras, qa.json, dev predictions and metrics", 3e-5,
+                          "Peak learning rate (paper: 2e-5 to 4e-5 for a pretrained base model; "
+                          "from scratch use ~1e-3).", warmup_ratio=0.1)
+    flags.mark_flag_as_required("train_file")
+
 
 _OWN_FLAGS = ("train_file", "dev_file", "version_2_with_negative", "sequence_length",
               "doc_stride", "max_query_length", "max_answer_length") + FINETUNE_FLAGS

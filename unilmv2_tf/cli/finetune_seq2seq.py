@@ -10,20 +10,27 @@ from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
 
-flags.DEFINE_string("train_file", None, "JSON Lines with `source` and `target` strings.")
-flags.DEFINE_string("valid_file", None, "Held-out JSON Lines, evaluated at every checkpoint.")
-flags.DEFINE_string("source_key", "source", "Field holding the input text.")
-flags.DEFINE_string("target_key", "target", "Field holding the output text.")
-flags.DEFINE_integer("max_train_examples", 0, "Use only the first N training pairs (0 = all).")
-flags.DEFINE_integer("max_valid_examples", 500, "Use only the first N held-out pairs (0 = all).")
-flags.DEFINE_integer("max_source_length", 128, "Source slots incl. [CLS]/[SEP] (paper: 464-720).")
-flags.DEFINE_integer("max_target_length", 32, "Target slots incl. the final [SEP] (paper: 48).")
-flags.DEFINE_float("label_smoothing", 0.1, "Label smoothing of the loss.")
-flags.DEFINE_float("target_mask_prob", 0.5, "Word drop of teacher-forced target tokens.")
-define_finetune_flags("seq2seq.keras", 7e-5, "Peak learning rate (paper: 7e-5 summarization, "
-                      "2e-5 QG; from scratch use ~1e-3).", warmup_ratio=0.02)
-flags.mark_flag_as_required("train_file")
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("train_file", None, "JSON Lines with `source` and `target` strings.")
+    flags.DEFINE_string("valid_file", None, "Held-out JSON Lines, evaluated at every checkpoint.")
+    flags.DEFINE_string("source_key", "source", "Field holding the input text.")
+    flags.DEFINE_string("target_key", "target", "Field holding the output text.")
+    flags.DEFINE_integer("max_train_examples", 0, "Use only the first N training pairs (0 = all).")
+    flags.DEFINE_integer("max_valid_examples", 500,
+                         "Use only the first N held-out pairs (0 = all).")
+    flags.DEFINE_integer("max_source_length", 128,
+                         "Source slots incl. [CLS]/[SEP] (paper: 464-720).")
+    flags.DEFINE_integer("max_target_length", 32, "Target slots incl. the final [SEP] (paper: 48).")
+    flags.DEFINE_float("label_smoothing", 0.1, "Label smoothing of the loss.")
+    flags.DEFINE_float("target_mask_prob", 0.5, "Word drop of teacher-forced target tokens.")
+    define_finetune_flags("seq2seq.keras", 7e-5, "Peak learning rate (paper: 7e-5 summarization, "
+                          "2e-5 QG; from scratch use ~1e-3).", warmup_ratio=0.02)
+    flags.mark_flag_as_required("train_file")
+
 
 _OWN_FLAGS = ("train_file", "valid_file", "source_key", "target_key", "max_train_examples",
               "max_valid_examples", "max_source_length", "max_target_length",

@@ -42,6 +42,7 @@ def main(argv=None):
     from absl import app  # imported here so `unilmv2 --help` stays instant
 
     module = importlib.import_module(COMMANDS[command][0])
+    module.define_flags()
     app.run(module.main, argv=[f"unilmv2 {command}"] + argv[2:])
     return 0
 

@@ -7,17 +7,21 @@ from absl import flags
 
 from unilmv2_tf.cli.command_runner import fail, run_command
 
-flags.DEFINE_string("server", "localhost:8500", "host:port of the model server.")
-flags.DEFINE_enum("protocol", "grpc", ["grpc", "rest"], "gRPC (port 8500) or REST (8501).")
-flags.DEFINE_string("model_name", None, "The served model.")
-flags.DEFINE_integer("model_version", 0, "A version number (0 = the newest).")
-flags.DEFINE_string("signature_name", "serving_default", "e.g. generate, encode.")
-flags.DEFINE_multi_string("text", [], "Input text (repeatable).")
-flags.DEFINE_string("input_file", None, "One input text per line (instead of --text).")
-flags.DEFINE_integer("batch_size", 8, "Texts per request.")
-flags.DEFINE_float("timeout", 60.0, "Seconds per request.")
-flags.mark_flags_as_required(["model_name"])
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_string("server", "localhost:8500", "host:port of the model server.")
+    flags.DEFINE_enum("protocol", "grpc", ["grpc", "rest"], "gRPC (port 8500) or REST (8501).")
+    flags.DEFINE_string("model_name", None, "The served model.")
+    flags.DEFINE_integer("model_version", 0, "A version number (0 = the newest).")
+    flags.DEFINE_string("signature_name", "serving_default", "e.g. generate, encode.")
+    flags.DEFINE_multi_string("text", [], "Input text (repeatable).")
+    flags.DEFINE_string("input_file", None, "One input text per line (instead of --text).")
+    flags.DEFINE_integer("batch_size", 8, "Texts per request.")
+    flags.DEFINE_float("timeout", 60.0, "Seconds per request.")
+    flags.mark_flags_as_required(["model_name"])
 
 
 def main(argv):

@@ -16,43 +16,48 @@ from unilmv2_tf.config import PRESETS
 from unilmv2_tf.models.pmlm_pretrainer import OBJECTIVES
 from unilmv2_tf.preprocessing.pmlm_masker import PSEUDO_TOKEN_POLICIES
 
-flags.DEFINE_list("train_files", [assets.DEFAULT_CORPUS],
-                  "Text files: one paragraph a line, a blank line between documents (.gz ok). "
-                  "Default: the bundled Moby Dick corpus.")
-flags.DEFINE_list("eval_files", None, "Held-out text files evaluated after each checkpoint.")
-flags.DEFINE_string("init_checkpoint", None,
-                    "Continue pretraining from existing weights: a `unilmv2 pretrain` / "
-                    "`unilmv2 convert` output folder or a backbone .keras file (its LM head "
-                    "too when it has one; otherwise a new head, tied to the word embeddings). "
-                    "The model's sizes come from it (--preset is ignored).")
-define_vocab_file_flag()
-flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size preset.")
-flags.DEFINE_string("config_file", None, "UniLMv2Config JSON; overrides --preset.")
-flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs and the final model.")
-flags.DEFINE_string("export_dir", "saved_models/unilmv2_encoder",
-                    "The encoder SavedModel goes to <export_dir>/<next version>/; '' skips it.")
-flags.DEFINE_integer("train_steps", 1000, "Total optimizer steps.")
-flags.DEFINE_integer("batch_size", 16, "Global batch size.")
-flags.DEFINE_integer("sequence_length", 128, "Main sequence length ([CLS] S1 [SEP] S2 [SEP]).")
-flags.DEFINE_integer("max_predictions", 0, "Masked-token budget per sequence (the appended "
-                     "part is twice this); 0 picks ceil(0.15 * text) + 5.")
-flags.DEFINE_float("learning_rate", 6e-4, "Peak learning rate (paper: 6e-4).")
-flags.DEFINE_integer("warmup_steps", -1, "Linear warmup steps; -1 = 4.8% of train_steps as in "
-                     "the paper (24k of 0.5M).")
-flags.DEFINE_float("weight_decay", 0.01, "AdamW weight decay.")
-flags.DEFINE_enum("objective", "pmlm", OBJECTIVES, "pmlm = AE + PAR; mlm = AE only; par = PAR "
-                  "only (the paper's ablations).")
-flags.DEFINE_enum("pseudo_token_policy", "shared", PSEUDO_TOKEN_POLICIES,
-                  "[P] ids: the same 80/10/10 draw as the in-place slot, always [MASK], or an "
-                  "independent draw.")
-flags.DEFINE_bool("whole_word", False, "Mask whole words instead of word pieces.")
-flags.DEFINE_integer("seed", 0, "Seed of the data order, masking and initialisation.")
-flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints (and progress lines).")
-flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
-flags.DEFINE_integer("eval_steps", 20, "Batches per evaluation when --eval_files is set.")
-define_training_flags(clip_norm=0.0)
-flags.mark_flag_as_required("model_dir")
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_list("train_files", [assets.DEFAULT_CORPUS],
+                      "Text files: one paragraph a line, a blank line between documents (.gz ok). "
+                      "Default: the bundled Moby Dick corpus.")
+    flags.DEFINE_list("eval_files", None, "Held-out text files evaluated after each checkpoint.")
+    flags.DEFINE_string("init_checkpoint", None,
+                        "Continue pretraining from existing weights: a `unilmv2 pretrain` / "
+                        "`unilmv2 convert` output folder or a backbone .keras file (its LM head "
+                        "too when it has one; otherwise a new head, tied to the word embeddings). "
+                        "The model's sizes come from it (--preset is ignored).")
+    define_vocab_file_flag()
+    flags.DEFINE_enum("preset", "tiny", sorted(PRESETS), "Model size preset.")
+    flags.DEFINE_string("config_file", None, "UniLMv2Config JSON; overrides --preset.")
+    flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs and the final model.")
+    flags.DEFINE_string("export_dir", "saved_models/unilmv2_encoder",
+                        "The encoder SavedModel goes to <export_dir>/<next version>/; '' skips it.")
+    flags.DEFINE_integer("train_steps", 1000, "Total optimizer steps.")
+    flags.DEFINE_integer("batch_size", 16, "Global batch size.")
+    flags.DEFINE_integer("sequence_length", 128, "Main sequence length ([CLS] S1 [SEP] S2 [SEP]).")
+    flags.DEFINE_integer("max_predictions", 0, "Masked-token budget per sequence (the appended "
+                         "part is twice this); 0 picks ceil(0.15 * text) + 5.")
+    flags.DEFINE_float("learning_rate", 6e-4, "Peak learning rate (paper: 6e-4).")
+    flags.DEFINE_integer("warmup_steps", -1, "Linear warmup steps; -1 = 4.8% of train_steps as in "
+                         "the paper (24k of 0.5M).")
+    flags.DEFINE_float("weight_decay", 0.01, "AdamW weight decay.")
+    flags.DEFINE_enum("objective", "pmlm", OBJECTIVES, "pmlm = AE + PAR; mlm = AE only; par = PAR "
+                      "only (the paper's ablations).")
+    flags.DEFINE_enum("pseudo_token_policy", "shared", PSEUDO_TOKEN_POLICIES,
+                      "[P] ids: the same 80/10/10 draw as the in-place slot, always [MASK], or an "
+                      "independent draw.")
+    flags.DEFINE_bool("whole_word", False, "Mask whole words instead of word pieces.")
+    flags.DEFINE_integer("seed", 0, "Seed of the data order, masking and initialisation.")
+    flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints (and progress lines).")
+    flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
+    flags.DEFINE_integer("eval_steps", 20, "Batches per evaluation when --eval_files is set.")
+    define_training_flags(clip_norm=0.0)
+    flags.mark_flag_as_required("model_dir")
+
 
 
 def _check_flags():

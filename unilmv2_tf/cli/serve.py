@@ -8,19 +8,23 @@ from absl import flags
 from unilmv2_tf.cli.command_runner import fail, run_command
 
 # The names and meanings of tensorflow_model_server's flags, where it has them.
-flags.DEFINE_integer("port", 8500, "gRPC port (0 = any free port).")
-flags.DEFINE_integer("rest_api_port", 8501, "REST port (0 = REST off, as in TF Serving).")
-flags.DEFINE_string("model_name", None, "Name of the single model to serve.")
-flags.DEFINE_string("model_base_path", None, "Its base path (holding <version>/ folders).")
-flags.DEFINE_string("model_config_file", None, "A ModelServerConfig text proto listing "
-                    "several models (as `unilmv2 export` writes); replaces the two above.")
-flags.DEFINE_integer("file_system_poll_wait_seconds", 1, "How often base paths are scanned "
-                     "for new versions.")
-flags.DEFINE_integer("grpc_max_threads", 16, "gRPC worker threads.")
-# This server's own flags.
-flags.DEFINE_string("host", "127.0.0.1", "Address to bind (0.0.0.0 to accept other machines).")
-flags.DEFINE_integer("max_request_bytes", 32 << 20, "Larger requests are refused.")
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines this command's flags (called by `unilmv2` just before it parses them)."""
+    flags.DEFINE_integer("port", 8500, "gRPC port (0 = any free port).")
+    flags.DEFINE_integer("rest_api_port", 8501, "REST port (0 = REST off, as in TF Serving).")
+    flags.DEFINE_string("model_name", None, "Name of the single model to serve.")
+    flags.DEFINE_string("model_base_path", None, "Its base path (holding <version>/ folders).")
+    flags.DEFINE_string("model_config_file", None, "A ModelServerConfig text proto listing "
+                        "several models (as `unilmv2 export` writes); replaces the two above.")
+    flags.DEFINE_integer("file_system_poll_wait_seconds", 1, "How often base paths are scanned "
+                         "for new versions.")
+    flags.DEFINE_integer("grpc_max_threads", 16, "gRPC worker threads.")
+    # This server's own flags.
+    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (0.0.0.0 to accept other machines).")
+    flags.DEFINE_integer("max_request_bytes", 32 << 20, "Larger requests are refused.")
 
 
 def main(argv):

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_text  # noqa: F401  (registers the TF Text ops the exported graphs use)
 from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
 
