@@ -90,3 +90,14 @@ def test_import_and_help_leave_tensorflow_unloaded_and_commands_import_together(
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "commands:" in result.stdout and "imported 12" in result.stdout
+
+
+def test_console_has_no_tensorflow_info_lines_but_keeps_the_commands_own_messages(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "unilmv2_tf.cli.main", "evaluate",
+                             f"--model_dir={tmp_path}", f"--input_file={tmp_path}/x.jsonl"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1
+    assert f"unilmv2 evaluate: error: {tmp_path} has no classifier.keras" in result.stderr
+    assert not [line for line in result.stderr.splitlines()
+                if line.startswith("I0000") or "before absl::InitializeLog" in line]

@@ -1,7 +1,10 @@
 """The `unilmv2` command: `unilmv2 <command> [--flags]`."""
 
 import importlib
+import os
+import re
 import sys
+import tempfile
 
 COMMANDS = {
     "pretrain": ("unilmv2_tf.cli.pretrain", "PMLM pretraining from raw text, then export"),
@@ -30,6 +33,31 @@ def usage():
     return "\n".join(lines)
 
 
+_INFO_LINE = re.compile(r"^(I\d{4} |WARNING: All log messages before absl::InitializeLog)")
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow with its C++ INFO lines (oneDNN, CPU features, CUDA probing) left
+    out of the console; its warnings and errors still show. TF_CPP_MIN_LOG_LEVEL=1 quiets the
+    INFO lines logged later, but not those written at import, before absl's logging starts
+    (tensorflow/tensorflow#100442): those are caught on file descriptor 2 and filtered."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", "replace").splitlines()
+            kept = [line for line in lines if not _INFO_LINE.match(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
 def main(argv=None):
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
@@ -39,6 +67,8 @@ def main(argv=None):
     if command not in COMMANDS:
         print(f"unilmv2: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    if not any(arg.startswith(("--verbosity", "-v")) for arg in argv[2:]):
+        import_tensorflow_quietly()
     from absl import app  # imported here so `unilmv2 --help` stays instant
 
     module = importlib.import_module(COMMANDS[command][0])
