@@ -14,6 +14,8 @@ from unilmv2_tf.preprocessing import WordPieceTokenizer  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
+# Programs the tests start in subprocesses; importing one (as --doctest-modules would) runs it.
+collect_ignore = ["scripts"]
 
 
 @pytest.fixture(scope="session")
