@@ -5,14 +5,18 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import FIXTURES, REPO
 from unilmv2_tf import UniLMv2Backbone
+from unilmv2_tf.export import QAServingModule, ServingClient
 from unilmv2_tf.metrics import exact_match, normalize_answer, squad_scores, token_f1
 from unilmv2_tf.models import SpanQA
 from unilmv2_tf.preprocessing import QAWindower
+from unilmv2_tf.serving import ModelServer
 
 PASSAGE = ("Der Café-Besitzer Zoë fährt nach Köln. " * 6 + "The naïve captain, Ahab, hunts "
            "Moby Dick 🐋 across the Pacific. " + "Filler words keep going here. " * 8)
@@ -66,7 +70,7 @@ def test_best_answers_returns_exact_text_within_limits(tokenizer):
 
 
 def test_span_qa_masks_non_passage_tokens_and_weights_the_loss():
-    model = SpanQA(UniLMv2Backbone.from_preset("tiny", vocab_size=200))
+    model = SpanQA(UniLMv2Backbone.from_size("tiny", vocab_size=200))
     ids = np.array([[101, 7, 102, 8, 9, 102, 0], [101, 5, 102, 6, 6, 102, 0]])
     inputs = {"token_ids": ids, "segment_ids": np.array([[0, 0, 0, 1, 1, 1, 0]] * 2),
               "padding_mask": (ids > 0) * 1}
@@ -81,6 +85,44 @@ def test_span_qa_masks_non_passage_tokens_and_weights_the_loss():
     assert float(loss) == pytest.approx(float(model.compute_loss(inputs, y_other, out)))
     with pytest.raises(ValueError, match="max_query_length"):
         QAWindower(None, sequence_length=32, max_query_length=64)
+
+
+def test_answer_signature_matches_best_answers_over_every_span(tokenizer):
+    """The in-graph search equals the Python post-processing (given every candidate) on
+    passages that fit one window: same text, character offsets and score, unicode included."""
+    keras.utils.set_random_seed(3)
+    length, max_answer = 256, 6
+    model = SpanQA(UniLMv2Backbone.from_size("tiny", vocab_size=tokenizer.vocabulary_size,
+                                             max_position_embeddings=length))
+    settings = {"sequence_length": length, "max_query_length": 8,
+                "max_answer_length": max_answer, "version_2_with_negative": False}
+    short = "Zoë fährt nach Köln. Ahab hunts Moby Dick 🐋 across the Pacific."
+    examples = [example(qid="long"), example(short, "Ahab", "short"),
+                {**example(short, "Ahab", "query"), "question": "who " * 20 + "hunts?"},
+                {**example("Ahab", "Ahab", "tiny"), "question": ""}]
+    windower = QAWindower(tokenizer, sequence_length=length, doc_stride=64, max_query_length=8)
+    features, windows = windower.windows(examples)
+    assert len(windows) == len(examples)  # one window each
+    outputs = {k: np.asarray(v) for k, v in model(features).items()}
+    expected = QAWindower.best_answers(examples, windows, outputs, max_answer, n_best=length)
+    module = QAServingModule(model, tokenizer, settings)
+    got = module.answer(tf.constant([e["question"] for e in examples]),
+                        tf.constant([e["context"] for e in examples]))
+    for row, e in enumerate(examples):
+        want = expected[e["id"]]
+        assert got["answer"].numpy()[row].decode() == want["text"], e["id"]
+        assert (got["start"].numpy()[row], got["end"].numpy()[row]) == (want["start"],
+                                                                         want["end"])
+        np.testing.assert_allclose(got["score"].numpy()[row], want["score"], rtol=1e-5)
+    # SQuAD 2.0 settings: a passage judged unanswerable gives "" and -1 offsets.
+    strict = QAServingModule(model, tokenizer, {**settings, "version_2_with_negative": True})
+    judged = strict.answer(tf.constant(["Who?"]), tf.constant([short]))
+    if judged["answerable_probability"].numpy()[0] < 0.5:
+        assert judged["answer"].numpy()[0] == b"" and judged["start"].numpy()[0] == -1
+    else:
+        assert judged["answer"].numpy()[0] != b""
+    with pytest.raises(ValueError, match="max_query_length"):
+        QAServingModule(model, tokenizer, {**settings, "sequence_length": 12})
 
 
 def test_squad_metrics_follow_the_official_rules():
@@ -116,3 +158,25 @@ def test_squad_recipe_runs_on_the_fixture(tmp_path):
     context = dev["data"][0]["paragraphs"][0]["context"]
     for answer in predictions.values():  # every answer is a verbatim span of its passage
         assert context[answer["start"]:answer["end"]] == answer["text"]
+
+    # The export answers from text, in the SavedModel and over TF Serving's gRPC and REST.
+    base = tmp_path / "saved_models" / "qa"
+    export = subprocess.run([sys.executable, "-m", "unilmv2_tf.cli.main", "export",
+                             f"--model_dir={tmp_path / 'qa'}", f"--export_dir={base}"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert export.returncode == 0 and "signatures: answer" in export.stdout, export.stderr
+    questions = [q["question"] for q in dev["data"][0]["paragraphs"][0]["qas"]]
+    inputs = {"question": questions, "context": [context] * len(questions)}
+    loaded = tf.saved_model.load(str(base / "1"))
+    expected = loaded.signatures["answer"](**{k: tf.constant(v) for k, v in inputs.items()})
+    for row, text in enumerate(expected["answer"].numpy()):
+        start, end = expected["start"].numpy()[row], expected["end"].numpy()[row]
+        assert context[start:end] == text.decode()
+    with ModelServer({"qa": str(base)}) as server:
+        for client in (ServingClient(f"127.0.0.1:{server.grpc_port}", "grpc"),
+                       ServingClient(f"127.0.0.1:{server.rest_port}", "rest")):
+            got = client.predict("qa", inputs)  # serving_default = answer
+            assert got["answer"].tolist() == expected["answer"].numpy().tolist()
+            np.testing.assert_array_equal(got["start"], expected["start"].numpy())
+            np.testing.assert_allclose(got["score"], expected["score"].numpy(), rtol=1e-6)
+            client.close()

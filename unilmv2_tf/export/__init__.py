@@ -6,11 +6,12 @@ from unilmv2_tf.export.generator_module import GeneratorServingModule
 from unilmv2_tf.export.model_config import read_model_config, write_model_config
 from unilmv2_tf.export.model_exporter import (export_encoder, export_model, save_serving_module,
                                               serving_module)
+from unilmv2_tf.export.qa_module import QAServingModule
 from unilmv2_tf.export.saved_model_writer import next_version, write_versioned
 from unilmv2_tf.export.serving_client import ServingClient
 from unilmv2_tf.export.serving_error import ServingError
 
 __all__ = ["ClassifierServingModule", "EncoderServingModule", "GeneratorServingModule",
-           "ServingClient", "ServingError", "export_encoder", "export_model", "next_version",
+           "QAServingModule", "ServingClient", "ServingError", "export_encoder", "export_model", "next_version",
            "read_model_config", "save_serving_module", "serving_module", "write_model_config",
            "write_versioned"]

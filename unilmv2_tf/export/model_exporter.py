@@ -9,6 +9,7 @@ import tensorflow as tf
 from unilmv2_tf.export.classifier_module import ClassifierServingModule
 from unilmv2_tf.export.encoder_module import EncoderServingModule
 from unilmv2_tf.export.generator_module import GeneratorServingModule
+from unilmv2_tf.export.qa_module import QAServingModule
 from unilmv2_tf.export.saved_model_writer import write_versioned
 from unilmv2_tf.preprocessing import WordPieceTokenizer
 
@@ -21,6 +22,7 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
       `min_length`, `ngram_size`, `ngram_ignore_ids`, `max_length`).
     - `classifier.keras` + `task.json` (`unilmv2 finetune-classifier`): a
       `ClassifierServingModule` (`classify`) at the task's sequence length.
+    - `spanqa.keras` + `qa.json` (`unilmv2 finetune-qa`): a `QAServingModule` (`answer`).
     - `backbone.keras` (`unilmv2 pretrain` or `convert`): an `EncoderServingModule` whose
       sequence length is `sequence_length`, else the pretraining run's, else 128.
     """
@@ -37,11 +39,14 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
                                 f"graph and needs the model's vocabulary.")
     if os.path.isfile(os.path.join(model_dir, "classifier.keras")):
         return ClassifierServingModule(*load_classifier(model_dir))
+    if os.path.isfile(os.path.join(model_dir, "spanqa.keras")):
+        return QAServingModule(*_load_span_qa(model_dir, vocab))
     backbone_path = os.path.join(model_dir, "backbone.keras")
     if not os.path.isfile(backbone_path):
         raise FileNotFoundError(f"{model_dir} holds none of seq2seq.keras, classifier.keras, "
-                                f"backbone.keras (the outputs of `unilmv2 finetune-seq2seq`, "
-                                f"`finetune-classifier`, `pretrain`).")
+                                f"spanqa.keras, backbone.keras (the outputs of `unilmv2 "
+                                f"finetune-seq2seq`, `finetune-classifier`, `finetune-qa`, "
+                                f"`pretrain`).")
     if sequence_length is None:
         flags_path = os.path.join(model_dir, "flags.json")
         if os.path.isfile(flags_path):
@@ -49,6 +54,18 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
                 sequence_length = json.load(f).get("sequence_length")
     backbone = keras.saving.load_model(backbone_path)
     return EncoderServingModule(backbone, WordPieceTokenizer(vocab), sequence_length or 128)
+
+
+def _load_span_qa(model_dir, vocab):
+    """`(model, tokenizer, settings)` from a `unilmv2 finetune-qa` folder."""
+    settings_path = os.path.join(model_dir, "qa.json")
+    if not os.path.isfile(settings_path):
+        raise FileNotFoundError(f"{model_dir} has spanqa.keras but no qa.json (the settings "
+                                f"`unilmv2 finetune-qa` writes beside it).")
+    with open(settings_path, encoding="utf-8") as f:
+        settings = json.load(f)
+    model = keras.saving.load_model(os.path.join(model_dir, "spanqa.keras"), compile=False)
+    return model, WordPieceTokenizer(vocab), settings
 
 
 def save_serving_module(module, export_base, version=None):
