@@ -84,7 +84,7 @@ def main():
 
     tokenizer = WordPieceTokenizer(assets.BERT_UNCASED_VOCAB)
     tf.keras.utils.set_random_seed(0)
-    backbone = UniLMv2Backbone.from_preset(args.preset).with_max_positions(
+    backbone = UniLMv2Backbone.from_size(args.preset).with_max_positions(
         args.source_length + args.target_length)
     head = MaskedLMHead(backbone.token_embedding)
     head.build((None, None, backbone.config.hidden_size))

@@ -46,7 +46,7 @@ def unilmv2(*args):
 
 def export(root, preset):
     tokenizer = WordPieceTokenizer()
-    backbone = UniLMv2Backbone.from_preset(preset, vocab_size=tokenizer.vocabulary_size)
+    backbone = UniLMv2Backbone.from_size(preset, vocab_size=tokenizer.vocabulary_size)
     model = Seq2SeqLM(backbone, max_source_length=64, max_target_length=16,
                       tokenizer=tokenizer)
     model.generate(["warm up"])

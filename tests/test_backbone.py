@@ -1,6 +1,7 @@
 """The PMLM invariances of the spec (section 2) checked on the real backbone."""
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -130,8 +131,21 @@ def test_keras_round_trip(backbone, tmp_path):
     np.testing.assert_allclose(run(loaded, x), run(backbone, x), atol=1e-6)
 
 
+def test_keras_hub_preset_round_trip(backbone, tmp_path):
+    x = make_example(5)
+    backbone.save_to_preset(str(tmp_path / "preset"))
+    loaded = keras_hub.models.Backbone.from_preset(str(tmp_path / "preset"))
+    assert type(loaded) is UniLMv2Backbone and loaded.config == backbone.config
+    np.testing.assert_allclose(run(loaded, x), run(backbone, x), atol=1e-6)
+    in_bf16 = UniLMv2Backbone.from_preset(str(tmp_path / "preset"), dtype="mixed_bfloat16")
+    assert in_bf16.dtype_policy.name == "mixed_bfloat16"
+    # A size name still builds random weights (what from_preset did before presets).
+    sized = UniLMv2Backbone.from_preset("tiny", vocab_size=50)
+    assert sized.config == UniLMv2Backbone.from_size("tiny", vocab_size=50).config
+
+
 def test_mixed_precision_policy_keeps_float32_variables():
-    model = UniLMv2Backbone.from_preset("tiny", vocab_size=30, dtype="mixed_bfloat16")
+    model = UniLMv2Backbone.from_size("tiny", vocab_size=30, dtype="mixed_bfloat16")
     x = make_example(2)
     x["token_ids"] = x["token_ids"] % 30
     out = model({k: tf.constant(x[k][None]) for k in KEYS})["sequence_output"]

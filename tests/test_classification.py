@@ -83,7 +83,7 @@ def test_metrics_on_known_cases():
 
 
 def test_classifier_heads_and_round_trip(tmp_path):
-    backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=300)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=300)
     ids = np.array([[101, 7, 8, 102, 0, 0]])
     inputs = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": (ids > 0) * 1}
     for model, width in ((Classifier(backbone, 5, use_pooler=True), 5),
@@ -102,7 +102,7 @@ def test_classifier_heads_and_round_trip(tmp_path):
 
 
 def test_mean_pooling_averages_the_real_tokens_only(tmp_path):
-    backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=300)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=300)
     model = Classifier(backbone, 3, pooling="mean", dropout=0.0)
     ids = np.array([[101, 7, 8, 102, 0, 0], [101, 9, 102, 0, 0, 0]])
     inputs = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": (ids > 0) * 1}
@@ -128,7 +128,7 @@ def test_fine_tune_on_real_sections_lowers_validation_loss(tokenizer, tmp_path):
     labels = sorted({r["label"] for r in train})
     packer = TextPairPacker.for_tokenizer(tokenizer, 64)
     keras.utils.set_random_seed(0)
-    model = Classifier(UniLMv2Backbone.from_preset("tiny"), len(labels))
+    model = Classifier(UniLMv2Backbone.from_size("tiny"), len(labels))
     model.compile(optimizer=keras.optimizers.Adam(2e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
@@ -181,3 +181,29 @@ def test_glue_recipe_and_evaluate_command(tmp_path):
                 (tmp_path / "again.json.predictions.jsonl").read_text().splitlines()]
     assert [x.decode() for x in out["label"].numpy()] == expected
     np.testing.assert_allclose(out["probabilities"].numpy().sum(-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_lora_fine_tuning_trains_only_the_lora_factors(tmp_path, tokenizer):
+    keras.utils.set_random_seed(0)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=tokenizer.vocabulary_size)
+    backbone.save(tmp_path / "backbone.keras")
+    model_dir = tmp_path / "lora"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "unilmv2_tf.cli.main", "finetune-classifier",
+         f"--init_checkpoint={tmp_path / 'backbone.keras'}", f"--model_dir={model_dir}",
+         f"--train_file={os.path.join(FIXTURES, 'sections_train.jsonl')}",
+         "--sequence_length=32", "--batch_size=8", "--train_steps=4", "--checkpoint_every=2",
+         "--learning_rate=1e-2", "--lora_rank=2"], env=env, capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    trained = keras.saving.load_model(model_dir / "classifier.keras", compile=False)
+    assert not any("lora" in w.path for w in trained.weights)
+    before = {w.path: w.numpy() for w in backbone.weights}
+    changed = {w.path for w in trained.backbone.weights
+               if not np.array_equal(w.numpy(), before[w.path])}
+    # The factors are merged into the query / value kernels on save; nothing else moved.
+    assert changed == {w.path for w in trained.backbone.weights
+                       if w.path.endswith(("/query/kernel", "/value/kernel"))}
+    assert json.loads((model_dir / "flags.json").read_text())["lora_rank"] == 2

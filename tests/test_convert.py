@@ -169,7 +169,7 @@ def test_unilm_fast_qkv_checkpoint_matches_numpy_forward():
 
 def test_reverse_round_trip_is_identity(tmp_path):
     keras.utils.set_random_seed(4)
-    backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=70)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=70)
     from unilmv2_tf.models import PMLMPretrainer
     head = PMLMPretrainer(backbone).lm_head
     state = backbone_to_state_dict(backbone, head)

@@ -79,7 +79,7 @@ def test_gradient_accumulation_equals_one_larger_batch():
 def test_mixed_precision_trains_without_nans(tokenizer, policy):
     batches = tiny_batches(tokenizer, 4, 3)
     keras.utils.set_random_seed(0)
-    model = PMLMPretrainer(UniLMv2Backbone.from_preset("tiny", dtype=policy))
+    model = PMLMPretrainer(UniLMv2Backbone.from_size("tiny", dtype=policy))
     assert model.backbone.compute_dtype == policy.split("_")[1] == model.lm_head.compute_dtype
     assert model.backbone.weights[0].dtype == "float32"  # variables stay float32
     model.compile(optimizer=create_optimizer(1e-3, 10, 0,
@@ -96,7 +96,7 @@ def test_static_shapes_and_xla_training_step(tokenizer):
     spec = make_pretraining_dataset([SAMPLE], tokenizer, masker, 32, 4).element_spec
     assert all(None not in s.shape.as_list() for s in spec.values())  # what a TPU needs
     keras.utils.set_random_seed(0)
-    model = PMLMPretrainer(UniLMv2Backbone.from_preset("tiny"))
+    model = PMLMPretrainer(UniLMv2Backbone.from_size("tiny"))
     model.compile(optimizer=create_optimizer(1e-3, 10, 0), jit_compile=True)
     losses = [model.train_on_batch(b, return_dict=True)["loss"] for b in batches]
     assert np.isfinite(losses).all()

@@ -19,7 +19,7 @@ EOS, MASK = 2, 3
 def model():
     """A random tiny model whose EOS is likely enough that some outputs end early."""
     keras.utils.set_random_seed(11)
-    backbone = UniLMv2Backbone.from_preset(
+    backbone = UniLMv2Backbone.from_size(
         "tiny", vocab_size=40, hidden_size=32, num_heads=2, intermediate_size=64,
         max_position_embeddings=64, hidden_dropout=0.0, attention_dropout=0.0)
     rng = np.random.default_rng(0)

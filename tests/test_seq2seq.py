@@ -91,7 +91,7 @@ def test_label_smoothed_loss_matches_numpy():
 @pytest.fixture(scope="module")
 def model(tokenizer):
     keras.utils.set_random_seed(2)
-    backbone = UniLMv2Backbone.from_preset("tiny", max_position_embeddings=32,
+    backbone = UniLMv2Backbone.from_size("tiny", max_position_embeddings=32,
                                            hidden_dropout=0.0, attention_dropout=0.0)
     return Seq2SeqLM(backbone.with_max_positions(48), 32, 12, tokenizer=tokenizer)
 
@@ -102,7 +102,7 @@ def test_with_max_positions_tiles_the_table(model):
     assert table.shape[0] == 48
     np.testing.assert_array_equal(table[32:], table[:16])
     with pytest.raises(ValueError, match="with_max_positions"):
-        Seq2SeqLM(UniLMv2Backbone.from_preset("tiny", max_position_embeddings=32), 30, 10)
+        Seq2SeqLM(UniLMv2Backbone.from_size("tiny", max_position_embeddings=32), 30, 10)
 
 
 def test_teacher_forced_outputs_equal_decoder_steps(model):

@@ -47,7 +47,7 @@ def exported(tmp_path_factory):
     model_dir = root / "summarizer_model"
     model_dir.mkdir()
     tokenizer = WordPieceTokenizer()
-    backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=tokenizer.vocabulary_size)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=tokenizer.vocabulary_size)
     model = Seq2SeqLM(backbone, max_source_length=24, max_target_length=8, tokenizer=tokenizer)
     model.generate(["warm up"])  # builds the LM head
     model.save(model_dir / "seq2seq.keras")

@@ -2,8 +2,9 @@
 
 import keras
 from keras import ops
+from keras_hub.models import Backbone
 
-from unilmv2_tf.config import UniLMv2Config
+from unilmv2_tf.config import PRESETS, UniLMv2Config
 from unilmv2_tf.layers import (PseudoMaskAttentionMask, RelativePositionBias, TransformerBlock,
                                UniLMv2Embeddings)
 
@@ -21,8 +22,13 @@ def _as_config(config):
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
-class UniLMv2Backbone(keras.Model):
+class UniLMv2Backbone(Backbone):
     """The UniLMv2 encoder: embeddings, a shared relative position bias, post-LN blocks.
+
+    A keras-hub `Backbone`: `save_to_preset(dir)` writes a keras-hub preset folder that
+    `keras_hub.models.Backbone.from_preset(dir)` (or this class's) loads with its weights, and
+    `enable_lora(rank)` freezes every weight and adds trainable LoRA factors to the attention's
+    query and value projections. `from_size("tiny")` builds a randomly initialised one.
 
     Inputs (a dict):
         token_ids, segment_ids, position_ids: int `[B, T]`.
@@ -86,9 +92,8 @@ class UniLMv2Backbone(keras.Model):
         bias = relative_bias(inputs["position_ids"]) if relative_bias is not None else None
         for block in blocks:
             x = block(x, attention_mask=attention_mask, attention_bias=bias)
+        # keras-hub's Backbone sets the dtype policy, which a functional Model does not.
         super().__init__(inputs=inputs, outputs={"sequence_output": x}, dtype=dtype, **kwargs)
-        if dtype is not None:  # a functional Model does not take the policy from `dtype`
-            self.dtype_policy = keras.dtype_policies.get(dtype)
 
         # === Config ===
         self.config = config
@@ -104,9 +109,39 @@ class UniLMv2Backbone(keras.Model):
         return self.embeddings.token_embedding
 
     @classmethod
-    def from_preset(cls, name, dtype=None, **config_overrides):
-        """Builds a randomly initialised backbone of the preset `name`."""
+    def from_size(cls, name, dtype=None, **config_overrides):
+        """A randomly initialised backbone of the size `name` (tiny, small, base, large), with
+        `config_overrides` (e.g. `vocab_size=...`) applied."""
         return cls(UniLMv2Config.from_preset(name, **config_overrides), dtype=dtype)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, dtype=None, **kwargs):
+        """The backbone of a keras-hub preset folder (`save_to_preset`), with its weights.
+
+        A size name (tiny, small, base, large) is still read as `from_size(preset, ...)`, as
+        in earlier versions: random weights.
+        """
+        if preset in PRESETS:
+            return cls.from_size(preset, dtype=dtype, **kwargs)
+        if dtype is not None:
+            kwargs["dtype"] = dtype
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+    def enable_lora(self, rank, target_layer_names=None):
+        """keras-hub's `enable_lora` (every weight frozen, rank-`rank` factors added to the
+        `query` and `value` projections), with the biases of those projections frozen too:
+        keras leaves them trainable, and here LoRA training means the LoRA factors alone.
+        Saving the model (`.keras`, a preset) merges the factors into the kernels.
+
+        >>> backbone = UniLMv2Backbone.from_size("tiny", vocab_size=200)
+        >>> backbone.enable_lora(4)
+        >>> sorted({w.path.split("/")[-1] for w in backbone.trainable_weights})
+        ['lora_kernel_a', 'lora_kernel_b']
+        """
+        super().enable_lora(rank, target_layer_names)
+        for layer in self._flatten_layers(include_self=False):
+            if getattr(layer, "lora_enabled", False) and layer.bias is not None:
+                layer.bias.trainable = False
 
     def with_max_positions(self, max_positions):
         """A copy of this backbone whose absolute position table has `max_positions` rows.

@@ -6,7 +6,7 @@ import os
 from absl import flags
 
 from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
-from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
+from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
@@ -73,7 +73,7 @@ def run():
     vocab_file = vocabulary_file()
     tokenizer = WordPieceTokenizer(vocab_file)
     with strategy.scope():
-        backbone, _ = start_backbone(tokenizer)
+        backbone = apply_lora(start_backbone(tokenizer)[0])
         model = Classifier(backbone, len(labels) if labels else 1, use_pooler=FLAGS.use_pooler,
                            pooling=FLAGS.pooling)
         loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if labels

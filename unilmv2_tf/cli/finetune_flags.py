@@ -2,7 +2,7 @@
 
 from absl import flags
 
-from unilmv2_tf.cli.command_runner import require_positive
+from unilmv2_tf.cli.command_runner import fail, require_positive
 from unilmv2_tf.cli.model_start import define_vocab_file_flag
 from unilmv2_tf.cli.training_flags import (TRAINING_FLAGS, check_training_flags,
                                            define_training_flags, training_optimizer)
@@ -11,7 +11,7 @@ from unilmv2_tf.config import PRESETS
 FLAGS = flags.FLAGS
 FINETUNE_FLAGS = ("init_checkpoint", "preset", "vocab_file", "model_dir", "train_steps",
                   "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "seed",
-                  "checkpoint_every", "keep_checkpoints") + TRAINING_FLAGS
+                  "checkpoint_every", "keep_checkpoints", "lora_rank") + TRAINING_FLAGS
 
 
 def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_ratio,
@@ -33,6 +33,9 @@ def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_rat
     flags.DEFINE_integer("seed", 0, "Seed of the data order, corruption and initialisation.")
     flags.DEFINE_integer("checkpoint_every", 200, "Steps between checkpoints and evaluations.")
     flags.DEFINE_integer("keep_checkpoints", 3, "How many checkpoints to keep.")
+    flags.DEFINE_integer("lora_rank", 0, "LoRA fine-tuning: freeze the backbone and train "
+                         "rank-N factors on its attention query and value projections (and the "
+                         "task head); the saved model has them merged. 0 = every weight trains.")
     flags.mark_flag_as_required("model_dir")
     define_training_flags(clip_norm=1.0)
 
@@ -40,7 +43,16 @@ def define_finetune_flags(outputs, learning_rate, learning_rate_help, warmup_rat
 def check_finetune_flags(command, extra_positive=()):
     require_positive(command, ("train_steps", "batch_size", "checkpoint_every",
                                "keep_checkpoints", "learning_rate") + tuple(extra_positive))
+    if FLAGS.lora_rank < 0:
+        fail(command, f"--lora_rank must be >= 0, got {FLAGS.lora_rank}.")
     check_training_flags(command)
+
+
+def apply_lora(backbone):
+    """`backbone.enable_lora(--lora_rank)` when the flag is set; returns the backbone."""
+    if FLAGS.lora_rank:
+        backbone.enable_lora(FLAGS.lora_rank)
+    return backbone
 
 
 def finetune_optimizer():

@@ -6,7 +6,7 @@ import os
 from absl import flags
 
 from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
-from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
+from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
@@ -58,7 +58,7 @@ def run():
     windower = QAWindower(tokenizer, FLAGS.sequence_length, FLAGS.doc_stride,
                           FLAGS.max_query_length)
     with strategy.scope():
-        backbone, _ = start_backbone(tokenizer)
+        backbone = apply_lora(start_backbone(tokenizer)[0])
         if FLAGS.sequence_length > backbone.config.max_position_embeddings:
             raise ValueError(f"--sequence_length {FLAGS.sequence_length} exceeds the model's "
                              f"{backbone.config.max_position_embeddings} positions.")

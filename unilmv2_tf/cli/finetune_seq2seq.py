@@ -5,7 +5,7 @@ import os
 from absl import flags
 
 from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command
-from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, check_finetune_flags,
+from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
 from unilmv2_tf.cli.training_flags import jit_compile, training_setup
@@ -64,8 +64,8 @@ def run():
     tokenizer = WordPieceTokenizer(vocab_file)
     with strategy.scope():
         backbone, head_weights = start_backbone(tokenizer)
-        backbone = backbone.with_max_positions(FLAGS.max_source_length
-                                               + FLAGS.max_target_length)
+        backbone = apply_lora(backbone.with_max_positions(FLAGS.max_source_length
+                                                          + FLAGS.max_target_length))
         model = Seq2SeqLM(backbone, FLAGS.max_source_length, FLAGS.max_target_length,
                           label_smoothing=FLAGS.label_smoothing, tokenizer=tokenizer,
                           cls_id=tokenizer.cls_id, sep_id=tokenizer.sep_id,

@@ -130,7 +130,7 @@ def convert_checkpoint(state, source, config_json):
 
     >>> import numpy as np
     >>> from unilmv2_tf import UniLMv2Backbone
-    >>> backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=50)
+    >>> backbone = UniLMv2Backbone.from_size("tiny", vocab_size=50)
     >>> state = backbone_to_state_dict(backbone)
     >>> converted = convert_checkpoint(state, "unilm", {"max_rel_pos": 128,
     ...                                                  "layer_norm_eps": 1e-12})

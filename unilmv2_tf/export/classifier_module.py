@@ -26,7 +26,7 @@ class ClassifierServingModule(tf.Module):
     >>> from unilmv2_tf.preprocessing import WordPieceTokenizer
     >>> task = {"sequence_length": 16, "truncation": "longest_first", "text_pair_key": "",
     ...         "labels": ["neg", "pos"]}
-    >>> module = ClassifierServingModule(Classifier(UniLMv2Backbone.from_preset("tiny"), 2),
+    >>> module = ClassifierServingModule(Classifier(UniLMv2Backbone.from_size("tiny"), 2),
     ...                                  WordPieceTokenizer(), task)
     >>> module.classify(tf.constant(["Fine."]))["probabilities"].shape
     TensorShape([1, 2])

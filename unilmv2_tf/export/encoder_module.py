@@ -21,7 +21,7 @@ class EncoderServingModule(tf.Module):
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
     >>> from unilmv2_tf.preprocessing import WordPieceTokenizer
-    >>> module = EncoderServingModule(UniLMv2Backbone.from_preset("tiny"), WordPieceTokenizer(), 16)
+    >>> module = EncoderServingModule(UniLMv2Backbone.from_size("tiny"), WordPieceTokenizer(), 16)
     >>> module.encode(tf.constant(["Call me Ishmael."]))["pooled_output"].shape
     TensorShape([1, 64])
     """

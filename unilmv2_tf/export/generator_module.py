@@ -27,7 +27,7 @@ class GeneratorServingModule(tf.Module):
     >>> from unilmv2_tf import UniLMv2Backbone
     >>> from unilmv2_tf.models import Seq2SeqLM
     >>> from unilmv2_tf.preprocessing import WordPieceTokenizer
-    >>> model = Seq2SeqLM(UniLMv2Backbone.from_preset("tiny"), max_source_length=16,
+    >>> model = Seq2SeqLM(UniLMv2Backbone.from_size("tiny"), max_source_length=16,
     ...                   max_target_length=8, tokenizer=WordPieceTokenizer())
     >>> module = GeneratorServingModule(model, beam_size=2)
     >>> module.generate(tf.constant(["Call me Ishmael."]))["token_ids"].shape

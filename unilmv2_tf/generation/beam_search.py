@@ -32,7 +32,7 @@ def beam_search(decoder, source, eos_id, beam_size=4, length_penalty=0.0, min_le
     >>> from unilmv2_tf import UniLMv2Backbone
     >>> from unilmv2_tf.generation import KVCacheDecoder
     >>> from unilmv2_tf.layers import MaskedLMHead
-    >>> backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=120)
+    >>> backbone = UniLMv2Backbone.from_size("tiny", vocab_size=120)
     >>> decoder = KVCacheDecoder(backbone, MaskedLMHead(backbone.token_embedding), 5, 103)
     >>> out = beam_search(decoder, {"token_ids": [[101, 7, 102]], "padding_mask": [[1, 1, 1]]},
     ...                   eos_id=102, beam_size=3)

@@ -17,7 +17,7 @@ class KVCacheDecoder(Seq2SeqDecoder):
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
     >>> from unilmv2_tf.layers import MaskedLMHead
-    >>> backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=120)
+    >>> backbone = UniLMv2Backbone.from_size("tiny", vocab_size=120)
     >>> head = MaskedLMHead(backbone.token_embedding)
     >>> decoder = KVCacheDecoder(backbone, head, max_length=4, mask_id=103)
     >>> log_probs, state = decoder.start({"token_ids": [[101, 7, 102]],

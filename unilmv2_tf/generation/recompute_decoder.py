@@ -15,7 +15,7 @@ class RecomputeDecoder(Seq2SeqDecoder):
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
     >>> from unilmv2_tf.layers import MaskedLMHead
-    >>> backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=120)
+    >>> backbone = UniLMv2Backbone.from_size("tiny", vocab_size=120)
     >>> decoder = RecomputeDecoder(backbone, MaskedLMHead(backbone.token_embedding), 4, 103)
     >>> log_probs, _ = decoder.start({"token_ids": [[101, 7, 102]], "padding_mask": [[1, 1, 1]]})
     >>> log_probs.shape

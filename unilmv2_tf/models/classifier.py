@@ -21,7 +21,7 @@ class Classifier(TaskModel):
     Example:
     >>> import numpy as np
     >>> from unilmv2_tf import UniLMv2Backbone
-    >>> model = Classifier(UniLMv2Backbone.from_preset("tiny", vocab_size=200), num_classes=3)
+    >>> model = Classifier(UniLMv2Backbone.from_size("tiny", vocab_size=200), num_classes=3)
     >>> ids = np.array([[101, 7, 8, 102, 0]])
     >>> model({"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": ids > 0}).shape
     TensorShape([1, 3])

@@ -34,7 +34,7 @@ class PMLMPretrainer(TaskModel):
 
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
-    >>> pretrainer = PMLMPretrainer(UniLMv2Backbone.from_preset("tiny", vocab_size=100))
+    >>> pretrainer = PMLMPretrainer(UniLMv2Backbone.from_size("tiny", vocab_size=100))
     >>> sorted(pretrainer.metrics_names_for_objective())
     ['ae_accuracy', 'ae_loss', 'loss', 'par_accuracy', 'par_loss']
     """

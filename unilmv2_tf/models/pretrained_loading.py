@@ -17,7 +17,7 @@ def load_pretrained(path):
 
     >>> import tempfile
     >>> path = tempfile.mktemp(suffix=".keras")
-    >>> UniLMv2Backbone.from_preset("tiny", vocab_size=50).save(path)
+    >>> UniLMv2Backbone.from_size("tiny", vocab_size=50).save(path)
     >>> backbone, head = load_pretrained(path)
     >>> backbone.config.vocab_size, head
     (50, None)

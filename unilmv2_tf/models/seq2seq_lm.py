@@ -62,7 +62,7 @@ class Seq2SeqLM(TaskModel):
 
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
-    >>> backbone = UniLMv2Backbone.from_preset("tiny", vocab_size=200)
+    >>> backbone = UniLMv2Backbone.from_size("tiny", vocab_size=200)
     >>> model = Seq2SeqLM(backbone, max_source_length=16, max_target_length=8)
     >>> outputs = model.generate([[7, 8, 9]], beam_size=2)
     >>> len(outputs), len(outputs[0]) <= 8

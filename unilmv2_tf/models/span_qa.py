@@ -24,7 +24,7 @@ class SpanQA(TaskModel):
     Example:
     >>> import numpy as np
     >>> from unilmv2_tf import UniLMv2Backbone
-    >>> model = SpanQA(UniLMv2Backbone.from_preset("tiny", vocab_size=200))
+    >>> model = SpanQA(UniLMv2Backbone.from_size("tiny", vocab_size=200))
     >>> ids = np.array([[101, 7, 102, 8, 9, 102]])
     >>> out = model({"token_ids": ids, "segment_ids": np.array([[0, 0, 0, 1, 1, 1]]),
     ...              "padding_mask": ids > 0})
