@@ -14,7 +14,7 @@ from unilmv2_tf.data import make_seq2seq_dataset, read_jsonl_records
 from unilmv2_tf.layers import PseudoMaskAttentionMask
 from unilmv2_tf.metrics import bleu4, rouge_scores
 from unilmv2_tf.models import Seq2SeqLM, label_smoothed_cross_entropy
-from unilmv2_tf.preprocessing import Seq2SeqPacker
+from unilmv2_tf.preprocessing import Seq2SeqPacker, WordPieceTokenizer
 
 TRAIN = os.path.join(FIXTURES, "synopsis_train.jsonl")
 VALID = os.path.join(FIXTURES, "synopsis_valid.jsonl")
@@ -135,6 +135,21 @@ def test_generate_text_in_text_out(model):
     bare = Seq2SeqLM(model.backbone, 32, 12)
     with pytest.raises(ValueError, match="tokenizer"):
         bare.generate("x")
+
+
+def test_special_ids_come_from_the_tokenizer():
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "tool", "for", "images"]
+    own = WordPieceTokenizer(vocabulary)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=len(vocabulary),
+                                         max_position_embeddings=32)
+    model = Seq2SeqLM(backbone, 16, 8, tokenizer=own)
+    assert (model.cls_id, model.sep_id, model.mask_id, model.pad_id) == (2, 3, 4, 0)
+    packed = model.packer().pack_source(own.tokenize(["a tool"]))
+    assert packed["token_ids"].numpy()[0, :4].tolist() == [2, 5, 6, 3]
+    assert isinstance(model.generate(["a tool for images"])[0], str)
+    with pytest.raises(ValueError, match="cls_id=101 but the tokenizer's is 2"):
+        Seq2SeqLM(backbone, 16, 8, tokenizer=own, cls_id=101)
+    assert Seq2SeqLM(backbone, 16, 8).cls_id == 101  # no tokenizer: BERT uncased's
 
 
 def test_fine_tune_on_real_pairs_lowers_validation_loss_and_round_trips(model, tokenizer,

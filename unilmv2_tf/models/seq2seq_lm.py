@@ -58,7 +58,8 @@ class Seq2SeqLM(TaskModel):
             included); `T` is also the generation limit.
         label_smoothing: epsilon of the loss.
         tokenizer: optional `WordPieceTokenizer` for text in / text out (not serialized).
-        cls_id, sep_id, mask_id, pad_id: special ids (BERT uncased by default).
+        cls_id, sep_id, mask_id, pad_id: special ids; by default the tokenizer's (a given id
+            that disagrees with it is an error), else BERT uncased's 101, 102, 103, 0.
 
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
@@ -70,8 +71,8 @@ class Seq2SeqLM(TaskModel):
     """
 
     def __init__(self, backbone, max_source_length=464, max_target_length=48,
-                 label_smoothing=0.1, tokenizer=None, cls_id=101, sep_id=102, mask_id=103,
-                 pad_id=0, target_segment_id=1, **kwargs):
+                 label_smoothing=0.1, tokenizer=None, cls_id=None, sep_id=None, mask_id=None,
+                 pad_id=None, target_segment_id=1, **kwargs):
         needed = max_source_length + max_target_length
         if needed > backbone.config.max_position_embeddings:
             raise ValueError(
@@ -84,7 +85,10 @@ class Seq2SeqLM(TaskModel):
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
         self.label_smoothing = label_smoothing
-        self.cls_id, self.sep_id, self.mask_id, self.pad_id = cls_id, sep_id, mask_id, pad_id
+        ids = special_ids(tokenizer, cls_id=cls_id, sep_id=sep_id, mask_id=mask_id,
+                          pad_id=pad_id)
+        self.cls_id, self.sep_id, self.mask_id, self.pad_id = (
+            ids["cls_id"], ids["sep_id"], ids["mask_id"], ids["pad_id"])
         self.target_segment_id = target_segment_id
         self.lm_head = self.tied_lm_head()
         self.nll_tracker = keras.metrics.Mean(name="nll")
@@ -233,3 +237,20 @@ class Seq2SeqLM(TaskModel):
                 "label_smoothing": self.label_smoothing, "cls_id": self.cls_id,
                 "sep_id": self.sep_id, "mask_id": self.mask_id, "pad_id": self.pad_id,
                 "target_segment_id": self.target_segment_id}
+
+
+BERT_UNCASED_SPECIAL_IDS = {"cls_id": 101, "sep_id": 102, "mask_id": 103, "pad_id": 0}
+
+
+def special_ids(tokenizer, **given):
+    """The special ids: each given one, else the tokenizer's, else BERT uncased's. A given id
+    that the tokenizer contradicts is a ValueError (the model would write the wrong tokens)."""
+    ids = {}
+    for name, default in BERT_UNCASED_SPECIAL_IDS.items():
+        own = None if tokenizer is None else int(getattr(tokenizer, name))
+        value = given.get(name)
+        if value is not None and own is not None and int(value) != own:
+            raise ValueError(f"{name}={value} but the tokenizer's is {own}.")
+        ids[name] = int(value if value is not None else own if own is not None else default)
+    return ids
+
