@@ -1,12 +1,16 @@
 """Time per training step: PMLM vs MLM vs the naive per-step cloze vs keras-hub's BertMaskedLM.
 
-    python benchmarks/pretrain_step.py [--preset=small --batch_size=32 --sequence_length=128]
+    python benchmarks/pretrain_step.py [--preset=small --batch_size=32 --sequence_length=128
+                                        --dtype_policy=float32]
 
 All four run side by side in one process on the same batch of real text (the bundled corpus),
-the same model sizes, AdamW and float32: (a) PMLM (AE + PAR in one pass), (b) MLM only (AE,
-appended part cut off), (c) the naive alternative the paper avoids: one cloze forward per
-factorization step, each revealing the earlier blocks, and (d) keras-hub's `BertMaskedLM` on
-the same MLM batch. Prints a table and the ratios, and writes JSON.
+the same model sizes, AdamW and precision (`--dtype_policy`): (a) PMLM (AE + PAR in one
+pass), (b) MLM only (AE, appended part cut off), (c) the naive alternative the paper avoids:
+one cloze forward per factorization step, each revealing the earlier blocks, and (d)
+keras-hub's `BertMaskedLM` on the same MLM batch. Prints a table and the ratios, and writes
+JSON. Every row also gives the model's GFLOP/s and its fraction of the matmul peak of the
+precision, measured in the same run before and after the timed part (`machine_peak.py`), with
+the load average during the run.
 """
 
 import argparse
@@ -16,6 +20,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmark_report import write_report  # noqa: E402
+from machine_peak import load_average, measure_peak, transformer_flops  # noqa: E402
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -89,13 +94,22 @@ def main():
     parser.add_argument("--sequence_length", type=int, default=128)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--dtype_policy", default="float32",
+                        choices=["float32", "mixed_bfloat16", "mixed_float16"])
+    parser.add_argument("--peak_size", type=int, default=2048,
+                        help="Matrix size of the peak measurement (8192 for a GPU).")
     parser.add_argument("--skip_naive", action="store_true",
                         help="Leave out (c): tracing its passes takes many minutes on big presets.")
     parser.add_argument("--output", default=None,
-                        help="JSON report; default benchmarks/pretrain_step[_<preset>].json.")
+                        help="JSON report; default "
+                        "benchmarks/pretrain_step[_<preset>][_<dtype_policy>].json.")
     args = parser.parse_args()
-    args.output = args.output or ("benchmarks/pretrain_step.json" if args.preset == "small"
-                                  else f"benchmarks/pretrain_step_{args.preset}.json")
+    name = "pretrain_step" + ("" if args.preset == "small" else f"_{args.preset}")
+    name += "" if args.dtype_policy == "float32" else f"_{args.dtype_policy}"
+    args.output = args.output or f"benchmarks/{name}.json"
+    peak_before = measure_peak(args.peak_size)
+    loads = [load_average()]
+    keras.mixed_precision.set_global_policy(args.dtype_policy)
 
     tokenizer = WordPieceTokenizer()
     config = UniLMv2Config.from_preset(args.preset, vocab_size=tokenizer.vocabulary_size)
@@ -139,6 +153,17 @@ def main():
         lambda: hub.train_on_batch(hub_x, batch["labels"], sample_weight=batch["label_weights"]),
         args.warmup, args.steps)
 
+    loads.append(load_average())
+    peak_after = measure_peak(args.peak_size)
+    # The float16 matmul peak is not measured: bfloat16's stands in for mixed_float16.
+    peak_key = "float32" if args.dtype_policy == "float32" else "bfloat16"
+    peak = max(peak_before[peak_key], peak_after[peak_key])
+    predictions = masker.max_predictions
+    flops = {"pmlm": transformer_flops(config, args.batch_size, length + 2 * predictions,
+                                       2 * predictions),
+             "mlm": transformer_flops(config, args.batch_size, length, predictions),
+             "naive": num_steps * transformer_flops(config, args.batch_size, length, predictions),
+             "keras_hub_mlm": transformer_flops(config, args.batch_size, length, predictions)}
     ratios = {"pmlm / mlm": results["pmlm"][0] / results["mlm"][0],
               "naive / pmlm": results["naive"][0] / results["pmlm"][0] if "naive" in results
               else None,
@@ -151,17 +176,29 @@ def main():
               "keras_hub_mlm": "(d) keras-hub BertMaskedLM"}
     print(f"\n{args.preset} preset ({config.num_layers}x{config.hidden_size}, vocab "
           f"{config.vocab_size}), batch {args.batch_size} x {length} (+{2 * masker.max_predictions}"
-          f" appended), {args.steps} timed steps, {os.cpu_count()} CPU cores\n")
-    print("| variant | s/step | first step (trace) |\n|---|---:|---:|")
+          f" appended), {args.dtype_policy}, {args.steps} timed steps, {os.cpu_count()} CPU "
+          f"cores, load average {loads[0]['load_average_1m']} -> {loads[1]['load_average_1m']}\n"
+          f"matmul peak ({peak_key}): {peak:.0f} GFLOP/s (before {peak_before[peak_key]:.0f}, "
+          f"after {peak_after[peak_key]:.0f})\n")
+    print("| variant | s/step | first step (trace) | model GFLOP/s | fraction of peak |\n"
+          "|---|---:|---:|---:|---:|")
+    achieved = {key: flops[key] / step / 1e9 for key, (step, _) in results.items()}
     for key, (step, first) in results.items():
-        print(f"| {labels[key]} | {step:.3f} | {first:.1f} |")
+        print(f"| {labels[key]} | {step:.3f} | {first:.1f} | {achieved[key]:.0f} | "
+              f"{achieved[key] / peak:.0%} |")
     print("\n| ratio | measured | target |\n|---|---:|---|")
     for key, value in ratios.items():
         print(f"| {key} | {value:.2f} | {targets[key]} |")
     report = {"args": vars(args), "config": config.to_dict(), "factorization_steps": num_steps,
               "seconds_per_step": {k: v[0] for k, v in results.items()},
               "first_step_seconds": {k: v[1] for k, v in results.items()},
-              "ratios": ratios, "targets": targets}
+              "ratios": ratios, "targets": targets, "dtype_policy": args.dtype_policy,
+              "model_gflop_per_step": {k: flops[k] / 1e9 for k in results},
+              "achieved_gflops": achieved,
+              "fraction_of_peak": {k: v / peak for k, v in achieved.items()},
+              "peak_gflops": {"used": peak, "which": peak_key, "before": peak_before,
+                              "after": peak_after},
+              "load_average": loads}
     write_report(args.output, report)
 
 

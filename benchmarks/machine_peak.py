@@ -1,0 +1,79 @@
+"""What "fraction of peak" means in the benchmarks: the machine's matmul peak, measured in the
+same run, and a step's model FLOPs.
+
+    python benchmarks/machine_peak.py      # prints this machine's peaks
+
+`measure_peak()` times `tf.linalg.matmul` of two `size x size` matrices in float32 and
+bfloat16 (and numpy's float32 for reference) and keeps the median GFLOP/s of several runs; a
+benchmark calls it before and after its timed part and divides by the better of the two.
+`transformer_flops()` counts the arithmetic of the model (multiply-adds x 2), not of the
+framework: projections, feed-forward, attention scores and values, and the LM head at the
+scored positions; a training step is 3x the forward (backward = 2x forward).
+"""
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def _median_gflops(run, flops, repeats):
+    run()  # warm-up (tracing, thread pools)
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        rates.append(flops / (time.perf_counter() - start) / 1e9)
+    return statistics.median(rates)
+
+
+def measure_peak(size=2048, repeats=5, device=None):
+    """`{"float32": GFLOP/s, "bfloat16": GFLOP/s, "numpy_float32": GFLOP/s, "size": size}`
+    (numpy's at most 2048^2: it runs on the CPU)."""
+    import tensorflow as tf
+
+    flops = 2 * size ** 3
+    peaks = {"size": size}
+    with tf.device(device or ("/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0")):
+        for name, dtype in (("float32", tf.float32), ("bfloat16", tf.bfloat16)):
+            a = tf.random.normal((size, size), dtype=tf.float32)
+            a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
+            matmul = tf.function(lambda a=a, b=b: tf.reduce_sum(tf.linalg.matmul(a, b)))
+            peaks[name] = _median_gflops(lambda: matmul().numpy(), flops, repeats)
+    cpu_size = min(size, 2048)  # numpy runs on the CPU even when TF has a GPU
+    a = np.random.default_rng(0).standard_normal((cpu_size, cpu_size), dtype=np.float32)
+    peaks["numpy_float32"] = _median_gflops(lambda: a @ a, 2 * cpu_size ** 3, repeats)
+    return peaks
+
+
+def transformer_flops(config, batch_size, tokens, scored_positions, training=True):
+    """Model FLOPs of one step of `config` (a `UniLMv2Config`) over `batch_size` sequences of
+    `tokens` positions (main + appended), with the LM head applied at `scored_positions` per
+    sequence (0 for an encoder-only or classifier step).
+
+    >>> from unilmv2_tf import UniLMv2Config
+    >>> config = UniLMv2Config.from_preset("tiny")
+    >>> transformer_flops(config, 1, 4, 0, training=False)  # 2 layers x 266,240
+    532480
+    """
+    h, inner, layers = config.hidden_size, config.intermediate_size, config.num_layers
+    per_layer = (4 * 2 * tokens * h * h          # query, key, value, output projections
+                 + 2 * 2 * tokens * h * inner     # feed-forward in and out
+                 + 2 * 2 * tokens * tokens * h)   # attention scores and weighted values
+    head = scored_positions * (2 * h * h + 2 * h * config.vocab_size)
+    forward = batch_size * (layers * per_layer + head)
+    return 3 * forward if training else forward
+
+
+def load_average():
+    """The 1-minute load average and the CPU count: how busy the machine was."""
+    return {"load_average_1m": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count()}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    peak = measure_peak()
+    print(f"matmul {peak['size']}^2: float32 {peak['float32']:.0f} GFLOP/s, bfloat16 "
+          f"{peak['bfloat16']:.0f} GFLOP/s, numpy float32 {peak['numpy_float32']:.0f} GFLOP/s "
+          f"(load {load_average()['load_average_1m']})")
