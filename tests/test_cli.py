@@ -1,6 +1,7 @@
 """`unilmv2 pretrain` end to end in subprocesses: train, checkpoint, resume, export, errors."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 import tensorflow_text  # noqa: F401  (registers the TF Text ops for loading the export)
+from unilmv2_tf import UniLMv2Backbone  # noqa: F401  (registers the class for load_model)
 
 pytestmark = pytest.mark.slow
 SAMPLE = os.path.join(os.path.dirname(__file__), "fixtures", "sample.txt")
@@ -29,6 +31,8 @@ def run_dir(tmp_path_factory):
             f"--eval_files={SAMPLE}", "--eval_steps=2"]
     first = unilmv2("pretrain", *args, "--train_steps=6")
     assert first.returncode == 0, first.stderr[-3000:]
+    # No INFO lines from TensorFlow's Python side (saver, signatures) by default.
+    assert not re.search(r"^(I\d{4} |INFO:tensorflow)", first.stderr, re.M), first.stderr
     second = unilmv2("pretrain", *args, "--train_steps=9")
     assert second.returncode == 0, second.stderr[-3000:]
     return root, first.stdout, second.stdout

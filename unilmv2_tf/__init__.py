@@ -1,8 +1,10 @@
 """unilmv2_tf: UniLMv2 (pseudo-masked language models) for TensorFlow and Keras 3.
 
 `import unilmv2_tf` is instant: TensorFlow loads the first time one of the names below (or a
-subpackage that needs it) is used (PEP 562 module `__getattr__`). To load an exported
-SavedModel, `import tensorflow_text` first: it registers the TF Text ops the export uses.
+subpackage that needs it) is used (PEP 562 module `__getattr__`). To load a `.keras` file,
+import its classes first (`from unilmv2_tf import UniLMv2Backbone`, `import unilmv2_tf.models`)
+so that Keras finds them; to load an exported SavedModel, `import tensorflow_text` first (it
+registers the TF Text ops the export uses).
 
 Example:
 >>> import unilmv2_tf

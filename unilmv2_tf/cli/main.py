@@ -1,6 +1,7 @@
 """The `unilmv2` command: `unilmv2 <command> [--flags]`."""
 
 import importlib
+import logging
 import os
 import re
 import sys
@@ -37,9 +38,10 @@ _INFO_LINE = re.compile(r"^(I\d{4} |WARNING: All log messages before absl::Initi
 
 
 def import_tensorflow_quietly():
-    """Imports TensorFlow with its C++ INFO lines (oneDNN, CPU features, CUDA probing) left
-    out of the console; its warnings and errors still show. TF_CPP_MIN_LOG_LEVEL=1 quiets the
-    INFO lines logged later, but not those written at import, before absl's logging starts
+    """Imports TensorFlow with its INFO lines (C++: oneDNN, CPU features, CUDA probing;
+    Python: saver and signature chatter, see `quiet_python_info`) left out of the console;
+    its warnings and errors still show. TF_CPP_MIN_LOG_LEVEL=1 quiets the C++ INFO lines
+    logged later, but not those written at import, before absl's logging starts
     (tensorflow/tensorflow#100442): those are caught on file descriptor 2 and filtered."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     sys.stderr.flush()
@@ -58,6 +60,20 @@ def import_tensorflow_quietly():
                 print("\n".join(kept), file=sys.stderr)
 
 
+def quiet_python_info(command_main):
+    """`command_main` run with absl's and TensorFlow's Python loggers at WARNING (absl sets
+    its level from --verbosity while parsing, so this runs after)."""
+
+    def run(argv):
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.WARNING)
+        logging.getLogger("tensorflow").setLevel(logging.WARNING)
+        return command_main(argv)
+
+    return run
+
+
 def main(argv=None):
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
@@ -67,13 +83,15 @@ def main(argv=None):
     if command not in COMMANDS:
         print(f"unilmv2: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    if not any(arg.startswith(("--verbosity", "-v")) for arg in argv[2:]):
+    quiet = not any(arg.startswith(("--verbosity", "-v")) for arg in argv[2:])
+    if quiet:
         import_tensorflow_quietly()
     from absl import app  # imported here so `unilmv2 --help` stays instant
 
     module = importlib.import_module(COMMANDS[command][0])
     module.define_flags()
-    app.run(module.main, argv=[f"unilmv2 {command}"] + argv[2:])
+    app.run(quiet_python_info(module.main) if quiet else module.main,
+            argv=[f"unilmv2 {command}"] + argv[2:])
     return 0
 
 
