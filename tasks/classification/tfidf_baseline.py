@@ -4,7 +4,8 @@
 
 Written with NumPy alone (scikit-learn is not a dependency of the project): lower-cased word
 and word-bigram counts, the `--max_terms` terms found in the most training texts (at least 2),
-sublinear tf, smoothed idf, L2-normalised rows; softmax regression with an L2 penalty, trained full-batch with Adam.
+sublinear tf, smoothed idf, L2-normalised rows; softmax regression with an L2 penalty, trained
+full-batch with Adam.
 Prints the valid accuracy and macro F1 with the project's metrics.
 """
 

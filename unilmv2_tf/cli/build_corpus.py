@@ -18,7 +18,6 @@ def define_flags():
     flags.mark_flags_as_required(["inputs", "output"])
 
 
-
 def _file_fields(name):
     pairs = []
     for item in FLAGS[name].value:

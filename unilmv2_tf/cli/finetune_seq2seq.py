@@ -67,9 +67,7 @@ def run():
         backbone = apply_lora(backbone.with_max_positions(FLAGS.max_source_length
                                                           + FLAGS.max_target_length))
         model = Seq2SeqLM(backbone, FLAGS.max_source_length, FLAGS.max_target_length,
-                          label_smoothing=FLAGS.label_smoothing, tokenizer=tokenizer,
-                          cls_id=tokenizer.cls_id, sep_id=tokenizer.sep_id,
-                          mask_id=tokenizer.mask_id, pad_id=tokenizer.pad_id)
+                          label_smoothing=FLAGS.label_smoothing, tokenizer=tokenizer)
         if head_weights is not None:
             model.lm_head.set_weights(head_weights)
         model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())

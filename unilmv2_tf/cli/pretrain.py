@@ -59,7 +59,6 @@ def define_flags():
     flags.mark_flag_as_required("model_dir")
 
 
-
 def _check_flags():
     require_positive("pretrain", ("train_steps", "batch_size", "checkpoint_every",
                                   "keep_checkpoints", "eval_steps"))

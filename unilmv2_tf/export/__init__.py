@@ -12,6 +12,6 @@ from unilmv2_tf.export.serving_client import ServingClient
 from unilmv2_tf.export.serving_error import ServingError
 
 __all__ = ["ClassifierServingModule", "EncoderServingModule", "GeneratorServingModule",
-           "QAServingModule", "ServingClient", "ServingError", "export_encoder", "export_model", "next_version",
-           "read_model_config", "save_serving_module", "serving_module", "write_model_config",
-           "write_versioned"]
+           "QAServingModule", "ServingClient", "ServingError", "export_encoder", "export_model",
+           "next_version", "read_model_config", "save_serving_module", "serving_module",
+           "write_model_config", "write_versioned"]

@@ -58,16 +58,10 @@ class QAServingModule(tf.Module):
         """The signature map for `tf.saved_model.save` (`serving_default` is `answer`)."""
         return {"answer": self.answer, "serving_default": self.answer}
 
-    def _pieces(self, texts):
-        ids, starts, ends = self.tokenizer.tokenize_with_offsets(texts)
-        if ids.ragged_rank > 1:  # [batch, words, pieces] -> [batch, pieces]
-            ids, starts, ends = (t.merge_dims(1, -1) for t in (ids, starts, ends))
-        return ids, starts, ends
-
     def _answer(self, question, context):
         question, context = checked_utf8(question), checked_utf8(context)
-        query = self._pieces(question)[0][:, :self._max_query]
-        ids, byte_starts, byte_ends = self._pieces(context)
+        query = self.tokenizer.tokenize(question)[:, :self._max_query]
+        ids, byte_starts, byte_ends = self.tokenizer.tokenize_with_offsets(context)
         batch = tf.shape(question)[0]
         budget = self._length - 3 - query.row_lengths()
         keep = tf.ragged.range(ids.row_lengths()) < tf.expand_dims(budget, 1)
@@ -99,10 +93,10 @@ class QAServingModule(tf.Module):
         band = (last >= first) & (last - first < self._max_answer)
         allowed = band[None] & passage[:, :, None] & passage[:, None, :]
         scores = start_logits[:, :, None] + end_logits[:, None, :]
-        scores = tf.where(allowed, scores, -float("inf"))
-        flat = tf.argmax(tf.reshape(scores, [batch, -1]), axis=1, output_type=tf.int32)
+        scores = tf.reshape(tf.where(allowed, scores, -float("inf")), [batch, -1])
+        flat = tf.argmax(scores, axis=1, output_type=tf.int32)
         start_token, end_token = flat // self._length, flat % self._length
-        score = tf.reduce_max(tf.reshape(scores, [batch, -1]), axis=1)
+        score = tf.reduce_max(scores, axis=1)  # -inf when the passage is empty
 
         # Token -> byte offsets in the passage -> answer text and character offsets.
         dense_starts = byte_starts.to_tensor(0)
@@ -126,5 +120,5 @@ class QAServingModule(tf.Module):
         return {"answer": tf.where(found, text, ""),
                 "start": tf.where(found, char_start, -1),
                 "end": tf.where(found, char_end, -1),
-                "score": tf.where(ids.row_lengths() > 0, score, -float("inf")),
+                "score": score,
                 "answerable_probability": probability}

@@ -50,10 +50,8 @@ class QAWindower:
         self.max_query_length = max_query_length
 
     def _tokenize(self, texts):
-        ids, starts, ends = self.tokenizer.tokenize_with_offsets(texts)
-        # FastBertTokenizer returns [batch, words, pieces] or [batch, pieces]; flatten words.
-        flatten = (lambda r: r.merge_dims(1, -1)) if ids.ragged_rank > 1 else (lambda r: r)
-        return [flatten(t).to_list() for t in (ids, starts, ends)]
+        # WordPieceTokenizer gives [batch, pieces] ids and byte offsets.
+        return [t.to_list() for t in self.tokenizer.tokenize_with_offsets(texts)]
 
     def windows(self, examples, training=False):
         """`(features, windows)`: `features` holds int32 arrays `[N, L]` (`token_ids`,
