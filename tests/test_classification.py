@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -181,6 +182,13 @@ def test_glue_recipe_and_evaluate_command(tmp_path):
                 (tmp_path / "again.json.predictions.jsonl").read_text().splitlines()]
     assert [x.decode() for x in out["label"].numpy()] == expected
     np.testing.assert_allclose(out["probabilities"].numpy().sum(-1), 1.0, atol=1e-5)
+
+    # The keras-hub preset the command writes beside: raw text in, the same labels out.
+    classifier = keras_hub.models.TextClassifier.from_preset(str(model_dir / "preset"))
+    assert type(classifier) is Classifier
+    names = json.loads((model_dir / "task.json").read_text())["labels"]
+    predicted = classifier.predict([r["text"] for r in rows], verbose=0).argmax(-1)
+    assert [names[i] for i in predicted] == expected
 
 
 @pytest.mark.slow

@@ -45,3 +45,25 @@ def prepare_model_dir(model_dir, config, vocab_file, flag_names):
     config.save(os.path.join(model_dir, "config.json"))
     shutil.copyfile(vocab_file, os.path.join(model_dir, "vocab.txt"))
     write_flags(os.path.join(model_dir, "flags.json"), flag_names)
+
+
+PRESET_DIR = "preset"
+
+
+def save_preset(model, preprocessor, model_dir):
+    """Writes `model` with `preprocessor` as a keras-hub preset in `model_dir/preset/` (what
+    `keras_hub.models.<task type>.from_preset` and the model class's `from_preset` load) and
+    returns its path. The preset is written beside and then moved into place, so a failure
+    leaves the previous one whole; `model` keeps no preprocessor afterwards (the command's
+    own pipelines feed it packed features)."""
+    path = os.path.join(model_dir, PRESET_DIR)
+    partial = path + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    model.preprocessor = preprocessor
+    try:
+        model.save_to_preset(partial)
+    finally:
+        model.preprocessor = None
+    shutil.rmtree(path, ignore_errors=True)
+    os.replace(partial, path)
+    return path

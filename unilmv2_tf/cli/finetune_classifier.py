@@ -5,7 +5,7 @@ import os
 
 from absl import flags
 
-from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
+from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command, save_preset
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
@@ -55,7 +55,8 @@ def run():
 
     from unilmv2_tf.data import make_classification_dataset
     from unilmv2_tf.models import Classifier, evaluate_classifier, read_task_rows
-    from unilmv2_tf.preprocessing import TextPairPacker, WordPieceTokenizer
+    from unilmv2_tf.preprocessing import (TextPairPacker, UniLMv2TextClassifierPreprocessor,
+                                          UniLMv2Tokenizer, WordPieceTokenizer)
     from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
@@ -92,8 +93,11 @@ def run():
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
     path = os.path.join(model_dir, "classifier.keras")
     model.save(path)
+    preset = save_preset(model, UniLMv2TextClassifierPreprocessor(
+        UniLMv2Tokenizer(vocab_file), FLAGS.sequence_length, truncate=FLAGS.truncation),
+        model_dir)
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
-          f"  model: {path}")
+          f"  model: {path}\n  keras-hub preset: {preset}")
     if FLAGS.valid_file:
         scores = evaluate_classifier(model, tokenizer, task, FLAGS.valid_file,
                                      os.path.join(model_dir, "valid_metrics.json"))

@@ -4,7 +4,7 @@ import os
 
 from absl import flags
 
-from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command
+from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command, save_preset
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
@@ -51,7 +51,8 @@ def main(argv):
 def run():
     from unilmv2_tf.data import make_seq2seq_dataset, read_jsonl_records
     from unilmv2_tf.models import Seq2SeqLM
-    from unilmv2_tf.preprocessing import WordPieceTokenizer
+    from unilmv2_tf.preprocessing import (UniLMv2Seq2SeqLMPreprocessor, UniLMv2Tokenizer,
+                                          WordPieceTokenizer)
     from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
@@ -89,6 +90,9 @@ def run():
                                validation_data=valid_data)
     path = os.path.join(model_dir, "seq2seq.keras")
     model.save(path)
+    preset = save_preset(model, UniLMv2Seq2SeqLMPreprocessor(
+        UniLMv2Tokenizer(vocab_file), FLAGS.max_source_length, FLAGS.max_target_length,
+        target_mask_prob=FLAGS.target_mask_prob), model_dir)
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in "
-          f"{seconds:.0f} s.\n  model: {path}\n  decode: unilmv2 decode "
-          f"--model_dir={model_dir} --input_file=... --output_file=...")
+          f"{seconds:.0f} s.\n  model: {path}\n  keras-hub preset: {preset}\n"
+          f"  decode: unilmv2 decode --model_dir={model_dir} --input_file=... --output_file=...")

@@ -2,12 +2,16 @@
 
 import keras
 from keras import ops
+from keras_hub.models import TextClassifier
 
+from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.models.task_model import TaskModel
+from unilmv2_tf.preprocessing.text_classifier_preprocessor import (
+    UniLMv2TextClassifierPreprocessor)
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
-class Classifier(TaskModel):
+class Classifier(TaskModel, TextClassifier):
     """A linear layer on the `[CLS]` state of the bidirectional encoder (the paper's NLU
     setting: no pseudo masks, relative bias on), optionally after a tanh pooler as later BERT
     code does. `num_classes=1` is regression (one score). `pooling="mean"` averages the
@@ -16,7 +20,12 @@ class Classifier(TaskModel):
 
     Inputs: a dict with `token_ids`, `segment_ids`, `padding_mask` `[B, T]` (as
     `TextPairPacker` makes; `position_ids` optional). Output: logits `[B, num_classes]`.
-    Compile it with a loss, e.g. `SparseCategoricalCrossentropy(from_logits=True)`.
+
+    A keras-hub `TextClassifier`: compiled on construction with keras-hub's defaults (Adam
+    5e-5, sparse cross-entropy from logits; recompile for regression), and with a
+    `UniLMv2TextClassifierPreprocessor` as `preprocessor` it takes raw text in `fit`,
+    `predict` and `evaluate`; `save_to_preset(dir)` writes it, and
+    `keras_hub.models.TextClassifier.from_preset(dir)` loads it back as this class.
 
     Example:
     >>> import numpy as np
@@ -27,13 +36,16 @@ class Classifier(TaskModel):
     TensorShape([1, 3])
     """
 
+    backbone_cls = UniLMv2Backbone
+    preprocessor_cls = UniLMv2TextClassifierPreprocessor
+
     def __init__(self, backbone, num_classes, use_pooler=False, dropout=0.1, pooling="cls",
-                 **kwargs):
+                 preprocessor=None, **kwargs):
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1 (1 = regression), got {num_classes}.")
         if pooling not in POOLING_MODES:
             raise ValueError(f"pooling must be one of {POOLING_MODES}, got {pooling!r}.")
-        super().__init__(backbone, **kwargs)
+        super().__init__(backbone, preprocessor=preprocessor, **kwargs)
         self.num_classes = num_classes
         self.use_pooler = use_pooler
         self.dropout = dropout
@@ -46,6 +58,12 @@ class Classifier(TaskModel):
         self.dropout_layer = keras.layers.Dropout(dropout)
         self.output_dense = keras.layers.Dense(num_classes, kernel_initializer=initializer,
                                                dtype="float32", name="logits")
+        # Built now: keras-hub's `Task.build` builds nothing, and loading a preset's or a
+        # `.keras` file's head weights needs them to exist.
+        for layer in (self.pooler, self.output_dense):
+            if layer is not None:
+                layer.build((None, config.hidden_size))
+        self.built = True
 
     def call(self, inputs, training=False):
         features = encoder_features(inputs)

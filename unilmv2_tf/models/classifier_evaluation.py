@@ -3,11 +3,11 @@
 import json
 import os
 
-import keras
 import numpy as np
 
 from unilmv2_tf.data import label_ids, make_classification_dataset, read_classification_file
 from unilmv2_tf.metrics import accuracy, correlations, f1_scores, matthews_correlation
+from unilmv2_tf.models.classifier import Classifier
 from unilmv2_tf.preprocessing import TextPairPacker, WordPieceTokenizer
 
 
@@ -21,7 +21,7 @@ def load_classifier(model_dir):
                                 f"(train it with `unilmv2 finetune-classifier`).")
     with open(task_path, encoding="utf-8") as f:
         task = json.load(f)
-    model = keras.saving.load_model(model_path, compile=False)
+    model = Classifier.load_file(model_path)
     return model, WordPieceTokenizer(os.path.join(model_dir, "vocab.txt")), task
 
 

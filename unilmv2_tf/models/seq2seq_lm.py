@@ -4,11 +4,14 @@ import math
 import os
 
 import keras
+import keras_hub
 import numpy as np
 import tensorflow as tf
 
+from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.generation import KVCacheDecoder, beam_search, greedy_search
 from unilmv2_tf.models.task_model import TaskModel
+from unilmv2_tf.preprocessing.seq2seq_lm_preprocessor import UniLMv2Seq2SeqLMPreprocessor
 from unilmv2_tf.preprocessing.seq2seq_packer import Seq2SeqPacker
 from unilmv2_tf.preprocessing.tokenizer import WordPieceTokenizer
 
@@ -40,7 +43,7 @@ def label_smoothed_cross_entropy(labels, logits, weights, smoothing, pad_id=0):
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
-class Seq2SeqLM(TaskModel):
+class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
     """UniLMv2 sequence-to-sequence model: one backbone, pseudo masks, a tied LM head.
 
     Training inputs are the features of `Seq2SeqPacker` (labels inside, so `fit` takes the
@@ -50,6 +53,13 @@ class Seq2SeqLM(TaskModel):
 
     `generate` decodes with a key/value cache (greedy, or beam search with length penalty,
     minimum length and n-gram blocking) inside one `tf.function`, optionally XLA-compiled.
+    It is this package's own search, not keras-hub's samplers, which have no length penalty,
+    n-gram blocking or the early-stop bound of beam search.
+
+    A keras-hub `Seq2SeqLM`: with a `UniLMv2Seq2SeqLMPreprocessor` as `preprocessor`, `fit`
+    takes `{"encoder_text", "decoder_text"}` strings and `generate` takes text with no
+    other argument; `save_to_preset(dir)` writes model, tokenizer and preprocessor, and
+    `Seq2SeqLM.from_preset(dir)` or `keras_hub.models.Seq2SeqLM.from_preset(dir)` loads it.
 
     Args:
         backbone: a `UniLMv2Backbone`; its position table must hold
@@ -57,9 +67,11 @@ class Seq2SeqLM(TaskModel):
         max_source_length, max_target_length: `S` and `T` of `Seq2SeqPacker` (special tokens
             included); `T` is also the generation limit.
         label_smoothing: epsilon of the loss.
-        tokenizer: optional `WordPieceTokenizer` for text in / text out (not serialized).
+        tokenizer: optional `WordPieceTokenizer` for text in / text out (not serialized;
+            the preprocessor's tokenizer when there is a preprocessor).
         cls_id, sep_id, mask_id, pad_id: special ids; by default the tokenizer's (a given id
             that disagrees with it is an error), else BERT uncased's 101, 102, 103, 0.
+        preprocessor: optional `UniLMv2Seq2SeqLMPreprocessor` (serialized with the model).
 
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
@@ -70,9 +82,12 @@ class Seq2SeqLM(TaskModel):
     (1, True)
     """
 
+    backbone_cls = UniLMv2Backbone
+    preprocessor_cls = UniLMv2Seq2SeqLMPreprocessor
+
     def __init__(self, backbone, max_source_length=464, max_target_length=48,
                  label_smoothing=0.1, tokenizer=None, cls_id=None, sep_id=None, mask_id=None,
-                 pad_id=None, target_segment_id=1, **kwargs):
+                 pad_id=None, target_segment_id=1, preprocessor=None, **kwargs):
         needed = max_source_length + max_target_length
         if needed > backbone.config.max_position_embeddings:
             raise ValueError(
@@ -81,7 +96,9 @@ class Seq2SeqLM(TaskModel):
                 f"backbone.with_max_positions({needed}).")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
-        super().__init__(backbone, **kwargs)
+        if tokenizer is None and preprocessor is not None:
+            tokenizer = preprocessor.tokenizer
+        super().__init__(backbone, preprocessor=preprocessor, **kwargs)
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
         self.label_smoothing = label_smoothing
@@ -95,6 +112,7 @@ class Seq2SeqLM(TaskModel):
         self.accuracy_tracker = keras.metrics.Mean(name="token_accuracy")
         self._tokenizer = [tokenizer]  # a list keeps the tf.Module out of Keras tracking
         self._search_functions = {}
+        self.built = True  # every weight exists (keras-hub's `Task.build` builds nothing)
 
     @classmethod
     def load(cls, model_dir):
@@ -103,11 +121,17 @@ class Seq2SeqLM(TaskModel):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No seq2seq.keras in {model_dir} (train it with `unilmv2 "
                                     f"finetune-seq2seq --model_dir={model_dir}`).")
-        model = keras.saving.load_model(path, compile=False)  # decoding needs no optimizer
-        if not isinstance(model, cls):
-            raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        model = cls.load_file(path)
         model.tokenizer = WordPieceTokenizer(os.path.join(model_dir, "vocab.txt"))
         return model
+
+    def compile(self, optimizer="auto", **kwargs):
+        """`keras.Model.compile`; `optimizer="auto"` is AdamW 5e-5 (weight decay 0.01). The
+        loss is the model's own (`compute_loss`), so keras-hub's `CausalLM.compile` defaults
+        (a loss on `y`, a sampler) do not apply."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
+        keras.Model.compile(self, optimizer=optimizer, **kwargs)
 
     @property
     def tokenizer(self):
@@ -247,7 +271,10 @@ def special_ids(tokenizer, **given):
     that the tokenizer contradicts is a ValueError (the model would write the wrong tokens)."""
     ids = {}
     for name, default in BERT_UNCASED_SPECIAL_IDS.items():
-        own = None if tokenizer is None else int(getattr(tokenizer, name))
+        # This package's WordPieceTokenizer says `cls_id`, keras-hub's tokenizers
+        # `cls_token_id` (None until a preset's vocabulary has loaded).
+        own = getattr(tokenizer, name, getattr(tokenizer, name[:-2] + "token_id", None))
+        own = None if own is None else int(own)
         value = given.get(name)
         if value is not None and own is not None and int(value) != own:
             raise ValueError(f"{name}={value} but the tokenizer's is {own}.")

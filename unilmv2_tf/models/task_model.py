@@ -1,5 +1,7 @@
 """`TaskModel`: what every task model over a `UniLMv2Backbone` shares."""
 
+import warnings
+
 import keras
 import tensorflow as tf
 
@@ -7,16 +9,32 @@ from unilmv2_tf.layers import MaskedLMHead
 
 
 class TaskModel(keras.Model):
-    """Base of the task models: holds `backbone`, serializes it, builds the tied LM head,
-    normalises losses over the global batch.
+    """Base of the task models: holds `backbone` and an optional `preprocessor` layer,
+    serializes both, builds the tied LM head, normalises losses over the global batch.
 
     Subclasses pass their own constructor arguments through `get_config`; `from_config`
-    rebuilds the backbone first. Not used directly.
+    rebuilds the backbone and the preprocessor first. Subclasses that are also keras-hub
+    tasks list the keras-hub task type after this class. Not used directly.
     """
 
-    def __init__(self, backbone, **kwargs):
+    def __init__(self, backbone, preprocessor=None, **kwargs):
         super().__init__(**kwargs)
         self.backbone = backbone
+        self.preprocessor = preprocessor
+
+    @classmethod
+    def load_file(cls, path):
+        """The `cls` in the `.keras` file `path`, without its optimizer (for inference).
+
+        keras-hub tasks compile on construction, so Keras offers the file's optimizer state to
+        that fresh optimizer and warns that the sizes differ; nothing is loaded into it either
+        way, and the warning is dropped."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+            model = keras.saving.load_model(path, compile=False)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model
 
     def tied_lm_head(self):
         """A built `MaskedLMHead` tied to the backbone's token embedding."""
@@ -70,13 +88,30 @@ class TaskModel(keras.Model):
             iterator = None
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
+    def save_task_weights(self, filepath):
+        """keras-hub's `Task.save_task_weights` (the weights outside the backbone to a
+        `.weights.h5` file) without the optimizer's state: a preset holds a model, and a
+        compiled, trained task would otherwise write its moment estimates too."""
+        keras.saving.save_weights(self, filepath, objects_to_skip=self._not_task_weights())
+
+    def load_task_weights(self, filepath):
+        """What `save_task_weights` wrote, back into this model."""
+        keras.saving.load_weights(self, filepath, objects_to_skip=self._not_task_weights())
+
+    def _not_task_weights(self):
+        skipped = list(self.backbone._flatten_layers())
+        return skipped + ([self.optimizer] if self.optimizer is not None else [])
+
     def get_config(self):
-        return {**super().get_config(), "backbone": keras.layers.serialize(self.backbone)}
+        return {**super().get_config(), "backbone": keras.layers.serialize(self.backbone),
+                "preprocessor": keras.layers.serialize(self.preprocessor)}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
 
 

@@ -1,0 +1,142 @@
+"""The keras-hub face of the package: tokenizer, preprocessors and tasks from and to presets."""
+
+import json
+import os
+
+import h5py
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import FIXTURES
+from unilmv2_tf import UniLMv2Backbone, assets
+from unilmv2_tf.models import Classifier, Seq2SeqLM
+from unilmv2_tf.preprocessing import (Seq2SeqPacker, TextPairPacker,
+                                      UniLMv2Seq2SeqLMPreprocessor,
+                                      UniLMv2TextClassifierPreprocessor, UniLMv2Tokenizer,
+                                      WordPieceTokenizer)
+
+TEXTS = ["Hello, world!", "Café naïve résumé — unicode ünïcödé 東京", "x11-utils: tools (v1.2)",
+         "", "   spaces   and\ttabs  "]
+
+
+def read_rows(name, count):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
+        return [json.loads(line) for line in f][:count]
+
+
+@pytest.fixture(scope="module")
+def hub_tokenizer():
+    return UniLMv2Tokenizer(assets.BERT_UNCASED_VOCAB)
+
+
+def test_tokenizer_matches_the_pipelines_and_reads_special_ids_from_its_vocabulary(
+        hub_tokenizer, tmp_path):
+    ours = WordPieceTokenizer()
+    assert hub_tokenizer(TEXTS).to_list() == ours.tokenize(TEXTS).to_list()
+    assert hub_tokenizer(TEXTS[0]).numpy().tolist() == ours.tokenize(TEXTS[:1]).to_list()[0]
+    ids = hub_tokenizer(TEXTS)
+    assert (hub_tokenizer.detokenize(ids).numpy().tolist()
+            == ours.detokenize(ids).numpy().tolist())
+    # Special ids come from the vocabulary, wherever its special tokens are.
+    vocabulary = ["hello", "[MASK]", "world", "[SEP]", "[UNK]", "[CLS]", "[PAD]", "##s"]
+    small = UniLMv2Tokenizer(vocabulary)
+    assert (small.cls_token_id, small.sep_token_id, small.pad_token_id,
+            small.mask_token_id) == (5, 3, 6, 1)
+    assert small(["hello worlds", "zzz"]).to_list() == [[0, 2, 7], [4]]
+    with pytest.raises(ValueError, match=r"lacks the special tokens \['\[MASK\]'\]"):
+        UniLMv2Tokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a"])
+    small.save_to_preset(str(tmp_path))
+    UniLMv2Backbone.from_size("tiny", vocab_size=8).save_to_preset(str(tmp_path))
+    loaded = keras_hub.tokenizers.Tokenizer.from_preset(str(tmp_path))
+    assert type(loaded) is UniLMv2Tokenizer and loaded.get_vocabulary() == vocabulary
+
+
+@pytest.mark.parametrize("truncate", ["longest_first", "only_second", "round_robin"])
+def test_classifier_preprocessor_packs_as_the_command_does(hub_tokenizer, truncate):
+    preprocessor = UniLMv2TextClassifierPreprocessor(hub_tokenizer, sequence_length=12,
+                                                     truncate=truncate)
+    first, second = TEXTS[:3], TEXTS[2:5]
+    packer = TextPairPacker(12, 101, 102, truncation=truncate)
+    ours = WordPieceTokenizer()
+    for x, expected in [((first, second), packer(ours.tokenize(first), ours.tokenize(second))),
+                        (first, packer(ours.tokenize(first)))]:
+        features, labels, weights = preprocessor(x, [0, 1, 2], [1.0, 1.0, 0.5])
+        assert set(features) == set(expected)
+        for key in expected:
+            assert features[key].numpy().tolist() == expected[key].numpy().tolist(), key
+        assert labels == [0, 1, 2] and weights == [1.0, 1.0, 0.5]
+    # Unbatched elements inside tf.data, as `ds.map(preprocessor)` gives them.
+    data = tf.data.Dataset.from_tensor_slices((first, [0, 1, 2])).map(preprocessor).batch(3)
+    features, labels = next(iter(data))
+    assert features["token_ids"].numpy().tolist() == packer(
+        ours.tokenize(first))["token_ids"].numpy().tolist()
+    assert labels.numpy().tolist() == [0, 1, 2]
+
+
+def test_seq2seq_preprocessor_packs_as_the_command_does(hub_tokenizer):
+    preprocessor = UniLMv2Seq2SeqLMPreprocessor(hub_tokenizer, max_source_length=16,
+                                                max_target_length=6)
+    x = {"encoder_text": TEXTS[:3], "decoder_text": ["a b", "", "c d e f g h i"]}
+    seed = tf.constant([3, 4], tf.int64)
+    features = preprocessor(x, seed=seed)
+    ours = WordPieceTokenizer()
+    expected = Seq2SeqPacker.for_tokenizer(ours, 16, 6)(
+        ours.tokenize(x["encoder_text"]), ours.tokenize(x["decoder_text"]), seed)
+    for key in expected:
+        assert features[key].numpy().tolist() == expected[key].numpy().tolist(), key
+    with pytest.raises(ValueError, match="labels from x\\['decoder_text'\\]"):
+        preprocessor(x, y=[1, 2, 3])
+    with pytest.raises(ValueError, match="encoder_text"):
+        preprocessor({"source": TEXTS[:1], "target": TEXTS[:1]})
+
+
+def test_text_classifier_fits_on_text_and_round_trips_through_a_preset(hub_tokenizer,
+                                                                       tmp_path):
+    keras.utils.set_random_seed(0)
+    rows = read_rows("sections_train.jsonl", 16)
+    labels = sorted({r["label"] for r in rows})
+    texts, targets = [r["text"] for r in rows], [labels.index(r["label"]) for r in rows]
+    preprocessor = UniLMv2TextClassifierPreprocessor(hub_tokenizer, sequence_length=32)
+    model = Classifier(UniLMv2Backbone.from_size("tiny"), len(labels), pooling="mean",
+                       preprocessor=preprocessor)
+    history = model.fit(texts, targets, batch_size=8, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    expected = model.predict(texts[:4], verbose=0)
+
+    model.save_to_preset(str(tmp_path))
+    loaded = keras_hub.models.TextClassifier.from_preset(str(tmp_path))
+    assert type(loaded) is Classifier and loaded.pooling == "mean"
+    np.testing.assert_allclose(loaded.predict(texts[:4], verbose=0), expected, atol=1e-5)
+    assert type(keras_hub.models.Backbone.from_preset(str(tmp_path))) is UniLMv2Backbone
+    with h5py.File(tmp_path / "task.weights.h5") as f:  # the model, not the optimizer state
+        names = []
+        f.visit(names.append)
+    assert names and not any("optimizer" in name for name in names)
+    # keras-hub's rule: asking for num_classes gives a new head on the same backbone.
+    fresh = Classifier.from_preset(str(tmp_path), num_classes=3)
+    assert fresh.predict(texts[:2], verbose=0).shape == (2, 3)
+
+
+def test_seq2seq_lm_fits_on_text_and_generates_from_a_preset(hub_tokenizer, tmp_path):
+    keras.utils.set_random_seed(0)
+    rows = read_rows("synopsis_train.jsonl", 16)
+    preprocessor = UniLMv2Seq2SeqLMPreprocessor(hub_tokenizer, max_source_length=32,
+                                                max_target_length=8)
+    model = Seq2SeqLM(UniLMv2Backbone.from_size("tiny"), 32, 8, preprocessor=preprocessor)
+    assert model.cls_id == hub_tokenizer.cls_token_id
+    history = model.fit({"encoder_text": [r["source"] for r in rows],
+                         "decoder_text": [r["target"] for r in rows]},
+                        batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    sources = [r["source"] for r in rows[:3]]
+    expected = model.generate(sources, beam_size=2)
+    assert all(isinstance(text, str) for text in expected)
+
+    model.save_to_preset(str(tmp_path))
+    loaded = Seq2SeqLM.from_preset(str(tmp_path))
+    assert type(keras_hub.models.Seq2SeqLM.from_preset(str(tmp_path))) is Seq2SeqLM
+    assert loaded.generate(sources, beam_size=2) == expected
+    assert (loaded.max_source_length, loaded.max_target_length) == (32, 8)
