@@ -183,10 +183,10 @@ def test_glue_recipe_and_evaluate_command(tmp_path):
     assert [x.decode() for x in out["label"].numpy()] == expected
     np.testing.assert_allclose(out["probabilities"].numpy().sum(-1), 1.0, atol=1e-5)
 
-    # The keras-hub preset the command writes beside: raw text in, the same labels out.
-    classifier = keras_hub.models.TextClassifier.from_preset(str(model_dir / "preset"))
+    # The model folder is a keras-hub preset: raw text in, the same labels out.
+    classifier = keras_hub.models.TextClassifier.from_preset(str(model_dir))
     assert type(classifier) is Classifier
-    names = json.loads((model_dir / "task.json").read_text())["labels"]
+    names = json.loads((model_dir / "task_settings.json").read_text())["labels"]
     predicted = classifier.predict([r["text"] for r in rows], verbose=0).argmax(-1)
     assert [names[i] for i in predicted] == expected
 

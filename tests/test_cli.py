@@ -6,11 +6,13 @@ import subprocess
 import sys
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tensorflow_text  # noqa: F401  (registers the TF Text ops for loading the export)
+import unilmv2_tf.preprocessing  # noqa: F401  (registers the tokenizer for from_preset)
 from unilmv2_tf import UniLMv2Backbone  # noqa: F401  (registers the class for load_model)
 
 pytestmark = pytest.mark.slow
@@ -45,7 +47,8 @@ def test_outputs_and_resume(run_dir):
     checkpoints = sorted(os.listdir(root / "model" / "checkpoints"))
     assert "ckpt-9.index" in checkpoints and "ckpt-6.index" in checkpoints
     assert os.listdir(root / "model" / "logs")
-    for name in ("config.json", "flags.json", "vocab.txt", "backbone.keras"):
+    for name in ("config.json", "flags.json", "vocab.txt", "backbone.keras",
+                 "model.weights.h5", "tokenizer.json"):
         assert (root / "model" / name).exists()
     assert sorted(os.listdir(root / "export")) == ["1", "2"]  # a new version per run
     assert "val_ae_loss" in second
@@ -59,6 +62,13 @@ def test_exported_encoder_matches_the_backbone(run_dir):
     out = loaded.signatures["encode"](text=text)
     assert out["token_ids"].shape == (2, 32) and out["padding_mask"].numpy()[1].all()
     backbone = keras.saving.load_model(root / "model" / "backbone.keras")
+    # The folder is also a keras-hub preset holding the same weights and vocabulary.
+    preset = keras_hub.models.Backbone.from_preset(str(root / "model"))
+    assert all(np.array_equal(a, b) for a, b in zip(backbone.get_weights(),
+                                                    preset.get_weights()))
+    pieces = keras_hub.tokenizers.Tokenizer.from_preset(str(root / "model"))(
+        "Call me Ishmael.").numpy().tolist()
+    assert pieces == out["token_ids"].numpy()[0, 1:1 + len(pieces)].tolist()
     ids, mask = out["token_ids"].numpy(), out["padding_mask"].numpy()
     expected = backbone({"token_ids": ids, "segment_ids": np.zeros_like(ids),
                          "position_ids": np.arange(32)[None] * mask, "padding_mask": mask,

@@ -38,17 +38,16 @@ def test_decode_writes_outputs_and_scores(model_dir, tmp_path):
     assert len(lines) == 5
     metrics = json.loads((tmp_path / "valid.txt.metrics.json").read_text())
     assert {"rouge1", "rouge2", "rougeL", "bleu4"} <= set(metrics) and metrics["examples"] == 5
-    assert {"config.json", "vocab.txt", "flags.json", "seq2seq.keras", "preset"} <= set(
-        os.listdir(model_dir))
+    assert {"config.json", "vocab.txt", "flags.json", "seq2seq.keras", "task.json",
+            "model.weights.h5", "preprocessor.json"} <= set(os.listdir(model_dir))
 
 
-def test_the_preset_generates_what_the_model_folder_does(model_dir):
+def test_the_folder_is_a_preset_that_generates_what_seq2seq_keras_does(model_dir):
     from unilmv2_tf.models import Seq2SeqLM
 
     sources = [json.loads(line)["source"] for line in open(VALID, encoding="utf-8")][:3]
     expected = Seq2SeqLM.load(str(model_dir)).generate(sources, beam_size=2)
-    assert Seq2SeqLM.from_preset(str(model_dir / "preset")).generate(
-        sources, beam_size=2) == expected
+    assert Seq2SeqLM.from_preset(str(model_dir)).generate(sources, beam_size=2) == expected
 
 
 @pytest.mark.parametrize("args, message", [

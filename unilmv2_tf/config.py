@@ -93,7 +93,8 @@ class UniLMv2Config:
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"Unknown UniLMv2Config keys {unknown}; known keys are {sorted(known)}.")
+            raise ValueError(f"Unknown UniLMv2Config keys {unknown}; known keys are "
+                             f"{sorted(known)}.")
         return cls(**values)
 
     def to_dict(self):
@@ -112,8 +113,16 @@ class UniLMv2Config:
 
     @classmethod
     def load(cls, path):
+        """The config in `path`: a plain `UniLMv2Config` dict (`save`), or a keras-hub
+        preset's `config.json` (a serialized `UniLMv2Backbone`, whose `config` holds it)."""
         with open(path, encoding="utf-8") as f:
-            return cls.from_json(f.read())
+            values = json.load(f)
+        if isinstance(values, dict) and "class_name" in values:
+            if values["class_name"] != "UniLMv2Backbone":
+                raise ValueError(f"{path} describes a {values['class_name']}, not a "
+                                 f"UniLMv2Backbone.")
+            values = values["config"]["config"]
+        return cls.from_dict(values)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)

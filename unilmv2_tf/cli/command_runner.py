@@ -38,32 +38,15 @@ def write_flags(path, names):
         json.dump({name: FLAGS[name].value for name in names}, f, indent=2, sort_keys=True)
 
 
-def prepare_model_dir(model_dir, config, vocab_file, flag_names):
-    """Creates `model_dir` with the run's record: `config.json` (the backbone config),
-    `vocab.txt` and `flags.json`."""
+def prepare_model_dir(model_dir, backbone, vocab_file, flag_names):
+    """Creates the `ModelFolder` `model_dir` with the run's record: `config.json` (the
+    backbone's, in keras-hub's form), `vocab.txt` and `flags.json`."""
+    from unilmv2_tf.model_folder import ModelFolder
+
     os.makedirs(model_dir, exist_ok=True)
-    config.save(os.path.join(model_dir, "config.json"))
-    shutil.copyfile(vocab_file, os.path.join(model_dir, "vocab.txt"))
-    write_flags(os.path.join(model_dir, "flags.json"), flag_names)
+    folder = ModelFolder(model_dir)
+    folder.write_config(backbone)
+    shutil.copyfile(vocab_file, folder.file(ModelFolder.VOCABULARY))
+    write_flags(folder.file(ModelFolder.FLAGS), flag_names)
+    return folder
 
-
-PRESET_DIR = "preset"
-
-
-def save_preset(model, preprocessor, model_dir):
-    """Writes `model` with `preprocessor` as a keras-hub preset in `model_dir/preset/` (what
-    `keras_hub.models.<task type>.from_preset` and the model class's `from_preset` load) and
-    returns its path. The preset is written beside and then moved into place, so a failure
-    leaves the previous one whole; `model` keeps no preprocessor afterwards (the command's
-    own pipelines feed it packed features)."""
-    path = os.path.join(model_dir, PRESET_DIR)
-    partial = path + ".partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    model.preprocessor = preprocessor
-    try:
-        model.save_to_preset(partial)
-    finally:
-        model.preprocessor = None
-    shutil.rmtree(path, ignore_errors=True)
-    os.replace(partial, path)
-    return path

@@ -48,6 +48,8 @@ def run():
     import tensorflow as tf
 
     from unilmv2_tf.convert import convert_checkpoint, read_state_dict
+    from unilmv2_tf.model_folder import ModelFolder
+    from unilmv2_tf.preprocessing import UniLMv2Tokenizer
 
     if not FLAGS.config:
         raise ValueError("--config is required: the checkpoint's config JSON gives what the "
@@ -58,29 +60,33 @@ def run():
     except (OSError, json.JSONDecodeError) as e:
         raise ValueError(f"Cannot read --config {FLAGS.config}: {e}") from None
     converted = convert_checkpoint(read_state_dict(FLAGS.checkpoint), source, config_json)
-    temporary = _prepare_output()
-    converted.backbone.config.save(os.path.join(temporary, "config.json"))
-    converted.backbone.save(os.path.join(temporary, "backbone.keras"))
+    folder = ModelFolder(_prepare_output())
+    folder.write_config(converted.backbone)
+    converted.backbone.save(folder.file(folder.BACKBONE_MODEL))
     if converted.pretrainer is not None:  # the LM head too, as `unilmv2 pretrain` writes it
         manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=converted.pretrainer),
-                                             os.path.join(temporary, "checkpoints"), 1)
+                                             folder.file(folder.CHECKPOINTS), 1)
         manager.save(checkpoint_number=0)
+    tokenizer = None
     if FLAGS.vocab_file:
-        shutil.copyfile(FLAGS.vocab_file, os.path.join(temporary, "vocab.txt"))
+        shutil.copyfile(FLAGS.vocab_file, folder.file(folder.VOCABULARY))
+        tokenizer = UniLMv2Tokenizer(FLAGS.vocab_file)
+    folder.save_preset(converted.backbone, tokenizer=tokenizer)
     report = {**converted.report, "checkpoint": FLAGS.checkpoint, "config_file": FLAGS.config}
-    with open(os.path.join(temporary, "conversion_report.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-    os.replace(temporary, FLAGS.output)
+    folder.write_json(folder.CONVERSION_REPORT, report)
+    os.replace(folder.path, FLAGS.output)
     print(f"Converted {report['mapped']} tensors ({len(report['ignored'])} ignored: "
           f"{', '.join(report['ignored']) or 'none'}); LM head: {report['lm_head']}.\n"
-          f"  {FLAGS.output}/backbone.keras, config.json, conversion_report.json")
+          f"  {FLAGS.output}/backbone.keras, config.json, conversion_report.json (the folder "
+          f"is a keras-hub preset)")
 
 
 def to_pytorch():
     from unilmv2_tf.convert import backbone_to_state_dict, write_safetensors
+    from unilmv2_tf.model_folder import ModelFolder
     from unilmv2_tf.models import PMLMPretrainer, Seq2SeqLM, load_pretrained
 
-    if os.path.isfile(os.path.join(FLAGS.checkpoint, "seq2seq.keras")):
+    if ModelFolder(FLAGS.checkpoint).has(ModelFolder.SEQ2SEQ_MODEL):
         model = Seq2SeqLM.load(FLAGS.checkpoint)
         backbone, lm_head = model.backbone, model.lm_head
     else:

@@ -41,6 +41,7 @@ def main(argv):
 
 def run():
     from unilmv2_tf.export import save_serving_module, serving_module, write_model_config
+    from unilmv2_tf.model_folder import ModelFolder
     from unilmv2_tf.preprocessing.tokenizer import load_vocabulary
 
     model_dir = FLAGS.model_dir.rstrip("/")
@@ -48,8 +49,9 @@ def run():
         raise FileNotFoundError(f"--model_dir {model_dir} is not a folder.")
     export_dir = FLAGS.export_dir or os.path.join("saved_models", os.path.basename(model_dir))
     options = {}
-    if os.path.isfile(os.path.join(model_dir, "seq2seq.keras")):
-        options = generation_options(load_vocabulary(os.path.join(model_dir, "vocab.txt")))
+    folder = ModelFolder(model_dir)
+    if folder.has(folder.SEQ2SEQ_MODEL):
+        options = generation_options(load_vocabulary(folder.file(folder.VOCABULARY)))
     module = serving_module(model_dir, FLAGS.sequence_length or None, **options)
     path = save_serving_module(module, export_dir, FLAGS.version or None)
     signatures = module.signatures()

@@ -1,11 +1,8 @@
 """`unilmv2 finetune-classifier`: text (pair) classification or regression on `[CLS]`."""
 
-import json
-import os
-
 from absl import flags
 
-from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command, save_preset
+from unilmv2_tf.cli.command_runner import prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
@@ -34,7 +31,8 @@ def define_flags():
     flags.DEFINE_enum("pooling", "cls", ["cls", "mean"], "What the classifier reads: the [CLS] "
                       "state (the paper), or the mean of the real tokens' states (how sentence "
                       "encoders such as all-MiniLM-L6-v2 were trained).")
-    define_finetune_flags("classifier.keras, task.json, valid_metrics.json", 2e-5,
+    define_finetune_flags("a keras-hub preset, classifier.keras, task_settings.json, "
+                          "valid_metrics.json", 2e-5,
                           "Peak learning rate (paper: 1e-5 to 4e-5 for a pretrained base model; "
                           "from scratch use ~1e-3).", warmup_ratio=0.1)
     flags.mark_flag_as_required("train_file")
@@ -81,9 +79,8 @@ def run():
                 else keras.losses.MeanSquaredError())
         model.compile(optimizer=finetune_optimizer(), loss=loss,
                       metrics=["accuracy"] if labels else None, jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
-    with open(os.path.join(model_dir, "task.json"), "w", encoding="utf-8") as f:
-        json.dump(task, f, indent=2)
+    folder = prepare_model_dir(model_dir, backbone, vocab_file, _OWN_FLAGS)
+    folder.write_json(folder.TASK_SETTINGS, task)
 
     packer = TextPairPacker.for_tokenizer(tokenizer, FLAGS.sequence_length,
                                           truncation=FLAGS.truncation)
@@ -91,15 +88,15 @@ def run():
                                        seed=FLAGS.seed)
     _, seconds = resumable_fit(model, data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
-    path = os.path.join(model_dir, "classifier.keras")
+    path = folder.file(folder.CLASSIFIER_MODEL)
     model.save(path)
-    preset = save_preset(model, UniLMv2TextClassifierPreprocessor(
-        UniLMv2Tokenizer(vocab_file), FLAGS.sequence_length, truncate=FLAGS.truncation),
-        model_dir)
+    folder.save_preset(model, UniLMv2TextClassifierPreprocessor(
+        UniLMv2Tokenizer(vocab_file), FLAGS.sequence_length, truncate=FLAGS.truncation))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
-          f"  model: {path}\n  keras-hub preset: {preset}")
+          f"  model: {path}\n  keras-hub preset: {model_dir} "
+          f"(keras_hub.models.TextClassifier.from_preset)")
     if FLAGS.valid_file:
         scores = evaluate_classifier(model, tokenizer, task, FLAGS.valid_file,
-                                     os.path.join(model_dir, "valid_metrics.json"))
+                                     folder.file("valid_metrics.json"))
         print("  valid: " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()
                                       if isinstance(v, float)))

@@ -24,7 +24,8 @@ def define_flags():
     flags.DEFINE_integer("doc_stride", 128, "Tokens between window starts.")
     flags.DEFINE_integer("max_query_length", 64, "Question pieces kept.")
     flags.DEFINE_integer("max_answer_length", 30, "Longest answer in tokens.")
-    define_finetune_flags("spanqa.keras, qa.json, dev predictions and metrics", 3e-5,
+    define_finetune_flags("a keras-hub backbone preset, spanqa.keras, qa.json, dev "
+                          "predictions and metrics", 3e-5,
                           "Peak learning rate (paper: 2e-5 to 4e-5 for a pretrained base model; "
                           "from scratch use ~1e-3).", warmup_ratio=0.1)
     flags.mark_flag_as_required("train_file")
@@ -46,7 +47,7 @@ def run():
     from unilmv2_tf.data import read_squad_examples
     from unilmv2_tf.metrics import squad_scores
     from unilmv2_tf.models import SpanQA
-    from unilmv2_tf.preprocessing import QAWindower, WordPieceTokenizer
+    from unilmv2_tf.preprocessing import QAWindower, UniLMv2Tokenizer, WordPieceTokenizer
     from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
@@ -64,7 +65,7 @@ def run():
                              f"{backbone.config.max_position_embeddings} positions.")
         model = SpanQA(backbone)
         model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
+    folder = prepare_model_dir(model_dir, backbone, vocab_file, _OWN_FLAGS)
 
     features, _ = windower.windows(train, training=True)
     inputs = {k: features[k] for k in ("token_ids", "segment_ids", "padding_mask")}
@@ -76,15 +77,16 @@ def run():
             .batch(FLAGS.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
     _, seconds = resumable_fit(model, data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints)
-    model.save(os.path.join(model_dir, "spanqa.keras"))
+    model.save(folder.file(folder.SPAN_QA_MODEL))
     settings = {"sequence_length": FLAGS.sequence_length, "doc_stride": FLAGS.doc_stride,
                 "max_query_length": FLAGS.max_query_length,
                 "max_answer_length": FLAGS.max_answer_length,
                 "version_2_with_negative": FLAGS.version_2_with_negative}
-    with open(os.path.join(model_dir, "qa.json"), "w", encoding="utf-8") as f:
-        json.dump(settings, f, indent=2)
+    folder.write_json(folder.QA_SETTINGS, settings)
+    folder.save_preset(model.backbone, tokenizer=UniLMv2Tokenizer(vocab_file))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
-          f"  model: {os.path.join(model_dir, 'spanqa.keras')}")
+          f"  model: {folder.file(folder.SPAN_QA_MODEL)}\n  keras-hub backbone preset: "
+          f"{model_dir}")
     if dev:
         dev_features, dev_windows = windower.windows(dev)
         dev_inputs = {k: dev_features[k] for k in ("token_ids", "segment_ids", "padding_mask")}

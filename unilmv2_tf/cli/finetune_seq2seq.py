@@ -1,10 +1,8 @@
 """`unilmv2 finetune-seq2seq`: s2s fine-tuning with pseudo masks from JSON Lines pairs."""
 
-import os
-
 from absl import flags
 
-from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command, save_preset
+from unilmv2_tf.cli.command_runner import fail, prepare_model_dir, run_command
 from unilmv2_tf.cli.finetune_flags import (FINETUNE_FLAGS, apply_lora, check_finetune_flags,
                                            define_finetune_flags, finetune_optimizer)
 from unilmv2_tf.cli.model_start import start_backbone, vocabulary_file
@@ -27,8 +25,9 @@ def define_flags():
     flags.DEFINE_integer("max_target_length", 32, "Target slots incl. the final [SEP] (paper: 48).")
     flags.DEFINE_float("label_smoothing", 0.1, "Label smoothing of the loss.")
     flags.DEFINE_float("target_mask_prob", 0.5, "Word drop of teacher-forced target tokens.")
-    define_finetune_flags("seq2seq.keras", 7e-5, "Peak learning rate (paper: 7e-5 summarization, "
-                          "2e-5 QG; from scratch use ~1e-3).", warmup_ratio=0.02)
+    define_finetune_flags("a keras-hub preset, seq2seq.keras", 7e-5,
+                          "Peak learning rate (paper: 7e-5 summarization, 2e-5 QG; from "
+                          "scratch use ~1e-3).", warmup_ratio=0.02)
     flags.mark_flag_as_required("train_file")
 
 
@@ -72,7 +71,7 @@ def run():
         if head_weights is not None:
             model.lm_head.set_weights(head_weights)
         model.compile(optimizer=finetune_optimizer(), jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
+    folder = prepare_model_dir(model_dir, backbone, vocab_file, _OWN_FLAGS)
 
     packer = model.packer(target_mask_prob=FLAGS.target_mask_prob)
     train_data = make_seq2seq_dataset(train, tokenizer, packer, FLAGS.batch_size,
@@ -88,11 +87,12 @@ def run():
     _, seconds = resumable_fit(model, train_data, model_dir, FLAGS.train_steps,
                                FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
                                validation_data=valid_data)
-    path = os.path.join(model_dir, "seq2seq.keras")
+    path = folder.file(folder.SEQ2SEQ_MODEL)
     model.save(path)
-    preset = save_preset(model, UniLMv2Seq2SeqLMPreprocessor(
+    folder.save_preset(model, UniLMv2Seq2SeqLMPreprocessor(
         UniLMv2Tokenizer(vocab_file), FLAGS.max_source_length, FLAGS.max_target_length,
-        target_mask_prob=FLAGS.target_mask_prob), model_dir)
+        target_mask_prob=FLAGS.target_mask_prob))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in "
-          f"{seconds:.0f} s.\n  model: {path}\n  keras-hub preset: {preset}\n"
+          f"{seconds:.0f} s.\n  model: {path}\n  keras-hub preset: {model_dir} "
+          f"(unilmv2_tf.models.Seq2SeqLM.from_preset)\n"
           f"  decode: unilmv2 decode --model_dir={model_dir} --input_file=... --output_file=...")

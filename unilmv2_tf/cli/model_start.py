@@ -29,9 +29,11 @@ def vocabulary_file():
     mean other word pieces."""
     if not FLAGS.init_checkpoint:
         return FLAGS.vocab_file
+    from unilmv2_tf.model_folder import ModelFolder
+
     path = FLAGS.init_checkpoint
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
-    own = os.path.join(folder, "vocab.txt")
+    own = ModelFolder(path if os.path.isdir(path) else os.path.dirname(path)).file(
+        ModelFolder.VOCABULARY)
     if not os.path.isfile(own):
         return FLAGS.vocab_file
     if FLAGS["vocab_file"].present and _tokens(FLAGS.vocab_file) != _tokens(own):

@@ -1,7 +1,5 @@
 """`unilmv2 pretrain`: PMLM pretraining from raw text with `model.fit`, then encoder export."""
 
-import os
-
 from absl import flags
 
 from unilmv2_tf import assets
@@ -81,7 +79,7 @@ def run():
     from unilmv2_tf.data import check_corpus_files, make_pretraining_dataset
     from unilmv2_tf.export import export_encoder
     from unilmv2_tf.models import PMLMPretrainer
-    from unilmv2_tf.preprocessing import PMLMMasker, WordPieceTokenizer
+    from unilmv2_tf.preprocessing import PMLMMasker, UniLMv2Tokenizer, WordPieceTokenizer
     from unilmv2_tf.training import resumable_fit, worker_index
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
@@ -129,18 +127,19 @@ def run():
         model.compile(optimizer=training_optimizer(FLAGS.learning_rate, FLAGS.train_steps,
                                                    warmup, FLAGS.weight_decay),
                       jit_compile=jit_compile())
-    prepare_model_dir(model_dir, backbone.config, vocab_file, _OWN_FLAGS)
+    folder = prepare_model_dir(model_dir, backbone, vocab_file, _OWN_FLAGS)
     _, seconds = resumable_fit(
         model, dataset(train_files, train=True), model_dir, FLAGS.train_steps,
         FLAGS.checkpoint_every, FLAGS.keep_checkpoints,
         validation_data=dataset(eval_files, train=False) if eval_files else None,
         validation_steps=FLAGS.eval_steps if eval_files else None)
-    backbone_path = os.path.join(model_dir, "backbone.keras")
+    backbone_path = folder.file(folder.BACKBONE_MODEL)
     backbone.save(backbone_path)
+    folder.save_preset(backbone, tokenizer=UniLMv2Tokenizer(vocab_file))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.")
-    print(f"  checkpoints:  {os.path.join(model_dir, 'checkpoints')}")
-    print(f"  TensorBoard:  tensorboard --logdir {os.path.join(model_dir, 'logs')}")
-    print(f"  backbone:     {backbone_path}")
+    print(f"  checkpoints:  {folder.file(folder.CHECKPOINTS)}")
+    print(f"  TensorBoard:  tensorboard --logdir {folder.file(folder.LOGS)}")
+    print(f"  backbone:     {backbone_path} (and the folder is a keras-hub preset)")
     if FLAGS.export_dir and chief:
         path = export_encoder(backbone, tokenizer, FLAGS.export_dir, FLAGS.sequence_length)
         print(f"  SavedModel:   {path}  (signatures: encode, encode_ids, serving_default)")

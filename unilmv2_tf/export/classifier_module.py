@@ -17,7 +17,7 @@ class ClassifierServingModule(tf.Module):
     Args:
         model: the `Classifier`.
         tokenizer: its `WordPieceTokenizer`.
-        task: the `task.json` of `unilmv2 finetune-classifier` (`sequence_length`,
+        task: the settings of `unilmv2 finetune-classifier` (`sequence_length`,
             `truncation`, `text_pair_key`, `labels`; `labels` None for regression).
 
     Example:
@@ -36,7 +36,7 @@ class ClassifierServingModule(tf.Module):
         super().__init__(name=name)
         labels = task.get("labels")
         if labels is not None and len(labels) != model.num_classes:
-            raise ValueError(f"task.json names {len(labels)} labels but the model has "
+            raise ValueError(f"The task settings name {len(labels)} labels but the model has "
                              f"{model.num_classes} outputs.")
         self.classifier = model
         self.tokenizer = tokenizer

@@ -1,6 +1,5 @@
 """Export of a model folder (pretrain or fine-tune output) as a versioned SavedModel."""
 
-import json
 import os
 
 import keras
@@ -11,6 +10,7 @@ from unilmv2_tf.export.encoder_module import EncoderServingModule
 from unilmv2_tf.export.generator_module import GeneratorServingModule
 from unilmv2_tf.export.qa_module import QAServingModule
 from unilmv2_tf.export.saved_model_writer import write_versioned
+from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.preprocessing import WordPieceTokenizer
 
 
@@ -20,7 +20,7 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
     - `seq2seq.keras` (`unilmv2 finetune-seq2seq`): a `GeneratorServingModule` (`generate`,
       `encode`, `encode_ids`) built with `generation_options` (`beam_size`, `length_penalty`,
       `min_length`, `ngram_size`, `ngram_ignore_ids`, `max_length`).
-    - `classifier.keras` + `task.json` (`unilmv2 finetune-classifier`): a
+    - `classifier.keras` + its settings (`unilmv2 finetune-classifier`): a
       `ClassifierServingModule` (`classify`) at the task's sequence length.
     - `spanqa.keras` + `qa.json` (`unilmv2 finetune-qa`): a `QAServingModule` (`answer`).
     - `backbone.keras` (`unilmv2 pretrain` or `convert`): an `EncoderServingModule` whose
@@ -28,44 +28,41 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
     """
     from unilmv2_tf.models import Seq2SeqLM, load_classifier
 
-    if os.path.isfile(os.path.join(model_dir, "seq2seq.keras")):
+    folder = ModelFolder(model_dir)
+    if folder.has(folder.SEQ2SEQ_MODEL):
         return GeneratorServingModule(Seq2SeqLM.load(model_dir), **generation_options)
     if generation_options:
         raise ValueError(f"{model_dir} holds no seq2seq.keras; generation options "
                          f"{sorted(generation_options)} apply to seq2seq models only.")
-    vocab = os.path.join(model_dir, "vocab.txt")
+    vocab = folder.file(folder.VOCABULARY)
     if not os.path.isfile(vocab):
         raise FileNotFoundError(f"No vocab.txt in {model_dir}; the export tokenizes in the "
                                 f"graph and needs the model's vocabulary.")
-    if os.path.isfile(os.path.join(model_dir, "classifier.keras")):
+    if folder.has(folder.CLASSIFIER_MODEL):
         return ClassifierServingModule(*load_classifier(model_dir))
-    if os.path.isfile(os.path.join(model_dir, "spanqa.keras")):
-        return QAServingModule(*_load_span_qa(model_dir, vocab))
-    backbone_path = os.path.join(model_dir, "backbone.keras")
+    if folder.has(folder.SPAN_QA_MODEL):
+        return QAServingModule(*_load_span_qa(folder, vocab))
+    backbone_path = folder.file(folder.BACKBONE_MODEL)
     if not os.path.isfile(backbone_path):
         raise FileNotFoundError(f"{model_dir} holds none of seq2seq.keras, classifier.keras, "
                                 f"spanqa.keras, backbone.keras (the outputs of `unilmv2 "
                                 f"finetune-seq2seq`, `finetune-classifier`, `finetune-qa`, "
                                 f"`pretrain`).")
     if sequence_length is None:
-        flags_path = os.path.join(model_dir, "flags.json")
-        if os.path.isfile(flags_path):
-            with open(flags_path, encoding="utf-8") as f:
-                sequence_length = json.load(f).get("sequence_length")
+        if folder.has(folder.FLAGS):
+            sequence_length = folder.read_json(folder.FLAGS).get("sequence_length")
     backbone = keras.saving.load_model(backbone_path)
     return EncoderServingModule(backbone, WordPieceTokenizer(vocab), sequence_length or 128)
 
 
-def _load_span_qa(model_dir, vocab):
-    """`(model, tokenizer, settings)` from a `unilmv2 finetune-qa` folder."""
-    settings_path = os.path.join(model_dir, "qa.json")
-    if not os.path.isfile(settings_path):
-        raise FileNotFoundError(f"{model_dir} has spanqa.keras but no qa.json (the settings "
-                                f"`unilmv2 finetune-qa` writes beside it).")
-    with open(settings_path, encoding="utf-8") as f:
-        settings = json.load(f)
-    model = keras.saving.load_model(os.path.join(model_dir, "spanqa.keras"), compile=False)
-    return model, WordPieceTokenizer(vocab), settings
+def _load_span_qa(folder, vocab):
+    """`(model, tokenizer, settings)` from a `unilmv2 finetune-qa` `ModelFolder`."""
+    if not folder.has(folder.QA_SETTINGS):
+        raise FileNotFoundError(f"{folder.path} has {folder.SPAN_QA_MODEL} but no "
+                                f"{folder.QA_SETTINGS} (the settings `unilmv2 finetune-qa` "
+                                f"writes beside it).")
+    model = keras.saving.load_model(folder.file(folder.SPAN_QA_MODEL), compile=False)
+    return model, WordPieceTokenizer(vocab), folder.read_json(folder.QA_SETTINGS)
 
 
 def save_serving_module(module, export_base, version=None):

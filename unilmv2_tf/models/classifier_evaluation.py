@@ -7,26 +7,25 @@ import numpy as np
 
 from unilmv2_tf.data import label_ids, make_classification_dataset, read_classification_file
 from unilmv2_tf.metrics import accuracy, correlations, f1_scores, matthews_correlation
+from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.models.classifier import Classifier
 from unilmv2_tf.preprocessing import TextPairPacker, WordPieceTokenizer
 
 
 def load_classifier(model_dir):
-    """`(model, tokenizer, task)` from a `unilmv2 finetune-classifier` folder
-    (`classifier.keras`, `vocab.txt`, `task.json`)."""
-    task_path = os.path.join(model_dir, "task.json")
-    model_path = os.path.join(model_dir, "classifier.keras")
-    if not (os.path.isfile(task_path) and os.path.isfile(model_path)):
-        raise FileNotFoundError(f"{model_dir} has no classifier.keras and task.json "
-                                f"(train it with `unilmv2 finetune-classifier`).")
-    with open(task_path, encoding="utf-8") as f:
-        task = json.load(f)
-    model = Classifier.load_file(model_path)
-    return model, WordPieceTokenizer(os.path.join(model_dir, "vocab.txt")), task
+    """`(model, tokenizer, task settings)` from a `unilmv2 finetune-classifier` folder
+    (`classifier.keras`, `vocab.txt`, the settings; see `ModelFolder`)."""
+    folder = ModelFolder(model_dir)
+    if not folder.has(folder.CLASSIFIER_MODEL):
+        raise FileNotFoundError(f"{model_dir} has no {folder.CLASSIFIER_MODEL} (train it with "
+                                f"`unilmv2 finetune-classifier`).")
+    task = folder.task_settings()
+    model = Classifier.load_file(folder.file(folder.CLASSIFIER_MODEL))
+    return model, WordPieceTokenizer(folder.file(folder.VOCABULARY)), task
 
 
 def read_task_rows(path, task, skip_malformed=False, max_records=None):
-    """The rows of `path` read with the columns named in `task` (a `task.json` dict)."""
+    """The rows of `path` read with the columns named in `task` (the classifier settings)."""
     records, skipped = read_classification_file(
         path, task["text_key"], task["label_key"], task["text_pair_key"] or None,
         skip_malformed=skip_malformed, max_records=max_records)

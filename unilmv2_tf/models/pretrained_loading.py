@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from unilmv2_tf.backbone import UniLMv2Backbone
-from unilmv2_tf.config import UniLMv2Config
+from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.models.pmlm_pretrainer import PMLMPretrainer
 
 
@@ -23,14 +23,14 @@ def load_pretrained(path):
     (50, None)
     """
     if os.path.isdir(path):
-        checkpoint = tf.train.latest_checkpoint(os.path.join(path, "checkpoints"))
-        config_path = os.path.join(path, "config.json")
-        if checkpoint is None and os.path.isfile(os.path.join(path, "backbone.keras")):
-            return load_pretrained(os.path.join(path, "backbone.keras"))
-        if checkpoint is None or not os.path.isfile(config_path):
+        folder = ModelFolder(path)
+        checkpoint = tf.train.latest_checkpoint(folder.file(folder.CHECKPOINTS))
+        if checkpoint is None and folder.has(folder.BACKBONE_MODEL):
+            return load_pretrained(folder.file(folder.BACKBONE_MODEL))
+        if checkpoint is None or not folder.has(folder.CONFIG):
             raise ValueError(f"{path} is not a `unilmv2 pretrain` / `unilmv2 convert` output "
                              f"(needs config.json and checkpoints/, or backbone.keras).")
-        pretrainer = PMLMPretrainer(UniLMv2Backbone(UniLMv2Config.load(config_path)))
+        pretrainer = PMLMPretrainer(UniLMv2Backbone(folder.config()))
         tf.train.Checkpoint(model=pretrainer).restore(checkpoint).expect_partial()
         return pretrainer.backbone, pretrainer.lm_head.get_weights()
     if not os.path.isfile(path):

@@ -1,7 +1,6 @@
 """`Seq2SeqLM`: s2s fine-tuning with pseudo masks, and cached greedy / beam-search generation."""
 
 import math
-import os
 
 import keras
 import keras_hub
@@ -10,6 +9,7 @@ import tensorflow as tf
 
 from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.generation import KVCacheDecoder, beam_search, greedy_search
+from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.models.task_model import TaskModel
 from unilmv2_tf.preprocessing.seq2seq_lm_preprocessor import UniLMv2Seq2SeqLMPreprocessor
 from unilmv2_tf.preprocessing.seq2seq_packer import Seq2SeqPacker
@@ -117,12 +117,12 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
     @classmethod
     def load(cls, model_dir):
         """The model `unilmv2 finetune-seq2seq` saved in `model_dir`, with its tokenizer."""
-        path = os.path.join(model_dir, "seq2seq.keras")
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"No seq2seq.keras in {model_dir} (train it with `unilmv2 "
-                                    f"finetune-seq2seq --model_dir={model_dir}`).")
-        model = cls.load_file(path)
-        model.tokenizer = WordPieceTokenizer(os.path.join(model_dir, "vocab.txt"))
+        folder = ModelFolder(model_dir)
+        if not folder.has(folder.SEQ2SEQ_MODEL):
+            raise FileNotFoundError(f"No {folder.SEQ2SEQ_MODEL} in {model_dir} (train it with "
+                                    f"`unilmv2 finetune-seq2seq --model_dir={model_dir}`).")
+        model = cls.load_file(folder.file(folder.SEQ2SEQ_MODEL))
+        model.tokenizer = WordPieceTokenizer(folder.file(folder.VOCABULARY))
         return model
 
     def compile(self, optimizer="auto", **kwargs):

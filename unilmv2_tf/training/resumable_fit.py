@@ -9,6 +9,7 @@ import time
 import keras
 import tensorflow as tf
 
+from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.training.checkpoint_callback import CheckpointManagerCallback
 from unilmv2_tf.training.throughput_logger import ThroughputLogger
 
@@ -24,7 +25,7 @@ def write_run_info(model_dir, model, extra=None):
             "dtype_policy": getattr(model, "backbone", model).dtype_policy.name,
             "tf_config": os.environ.get("TF_CONFIG"),
             **(extra or {})}
-    with open(os.path.join(model_dir, "run_info.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(model_dir, ModelFolder.RUN_INFO), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)
 
 
@@ -74,8 +75,8 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
     with model.distribute_strategy.scope():
         model(sample)
         model.optimizer.build(model.trainable_variables)
-        checkpoints = CheckpointManagerCallback(model, os.path.join(model_dir, "checkpoints"),
-                                                max_to_keep=keep_checkpoints)
+        checkpoints = CheckpointManagerCallback(
+            model, os.path.join(model_dir, ModelFolder.CHECKPOINTS), max_to_keep=keep_checkpoints)
         start_step = checkpoints.restore_latest()
     for path, reason in checkpoints.skipped:
         # On stdout beside "Resuming from step N.": a warning alone is easy to miss in the
@@ -91,7 +92,7 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
     if tokens_per_batch is None:
         tokens_per_batch = input_positions(sample)
     steps_per_epoch = min(checkpoint_every, train_steps)
-    logs = os.path.join(model_dir, "logs")
+    logs = os.path.join(model_dir, ModelFolder.LOGS)
     throughput = ThroughputLogger(tokens_per_batch, os.path.join(logs, "throughput"))
     tensorboard = keras.callbacks.TensorBoard(logs,
                                               update_freq=max(steps_per_epoch * k // 10, 1))
