@@ -144,6 +144,27 @@ def test_keras_hub_preset_round_trip(backbone, tmp_path):
     assert sized.config == UniLMv2Backbone.from_size("tiny", vocab_size=50).config
 
 
+def test_flat_keras_hub_arguments_build_the_same_model_and_old_configs_still_load(backbone):
+    flat = UniLMv2Backbone(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=32,
+                           intermediate_dim=64, max_sequence_length=64, dropout=0.0,
+                           attention_dropout=0.0)
+    assert flat.config == backbone.config
+    config = backbone.get_config()
+    assert {"vocabulary_size": 50, "hidden_dim": 32, "intermediate_dim": 64,
+            "max_sequence_length": 64, "num_segments": 2}.items() <= config.items()
+    flat.set_weights(backbone.get_weights())
+    x = make_example(6)
+    np.testing.assert_allclose(run(flat, x), run(backbone, x), atol=1e-6)
+    # What earlier versions wrote in `.keras` files and presets: the config nested.
+    nested = {k: v for k, v in config.items() if k in ("name", "trainable", "dtype", "mask_input")}
+    rebuilt = UniLMv2Backbone.from_config({**nested, "config": backbone.config.to_dict()})
+    assert rebuilt.config == backbone.config
+    with pytest.raises(ValueError, match=r"needs \['hidden_dim', 'intermediate_dim'"):
+        UniLMv2Backbone(vocabulary_size=50, num_layers=2, num_heads=2)
+    with pytest.raises(ValueError, match="either `config` or the size arguments"):
+        UniLMv2Backbone(vocabulary_size=50, config=backbone.config)
+
+
 def test_mixed_precision_policy_keeps_float32_variables():
     model = UniLMv2Backbone.from_size("tiny", vocab_size=30, dtype="mixed_bfloat16")
     x = make_example(2)

@@ -30,6 +30,17 @@ class UniLMv2Backbone(Backbone):
     `enable_lora(rank)` freezes every weight and adds trainable LoRA factors to the attention's
     query and value projections. `from_size("tiny")` builds a randomly initialised one.
 
+    Args (keras-hub's names, as `BertBackbone`'s; `UniLMv2Config` holds the same values as
+    `backbone.config`, and `UniLMv2Backbone(config)` still builds from one):
+        vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim: the sizes.
+        max_sequence_length: rows of the absolute position table (512).
+        num_segments: segment (token type) embeddings (2).
+        dropout, attention_dropout: 0.1 each.
+        layer_norm_epsilon (1e-12), initializer_range (0.02).
+        use_relative_position_bias (True), relative_position_buckets (32),
+            max_relative_distance (128): the shared T5-style bias.
+        mask_input: `"step_weights"` (default) or `"attention_mask"`, see below.
+
     Inputs (a dict):
         token_ids, segment_ids, position_ids: int `[B, T]`.
         padding_mask: `[B, T]`, 1 for real tokens.
@@ -43,7 +54,8 @@ class UniLMv2Backbone(Backbone):
 
     Example:
     >>> import numpy as np
-    >>> backbone = UniLMv2Backbone(UniLMv2Config.from_preset("tiny", vocab_size=200))
+    >>> backbone = UniLMv2Backbone(vocabulary_size=200, num_layers=2, num_heads=2, hidden_dim=64,
+    ...                            intermediate_dim=128, max_sequence_length=128)
     >>> ids = np.array([[101, 7, 8, 102, 0]])
     >>> out = backbone({"token_ids": ids, "segment_ids": np.zeros_like(ids),
     ...                 "position_ids": np.array([[0, 1, 2, 3, 0]]),
@@ -52,8 +64,35 @@ class UniLMv2Backbone(Backbone):
     (1, 5, 64)
     """
 
-    def __init__(self, config, mask_input="step_weights", dtype=None, **kwargs):
-        config = _as_config(config)
+    def __init__(self, vocabulary_size=None, num_layers=None, num_heads=None, hidden_dim=None,
+                 intermediate_dim=None, max_sequence_length=512, num_segments=2, dropout=0.1,
+                 attention_dropout=0.1, layer_norm_epsilon=1e-12, initializer_range=0.02,
+                 use_relative_position_bias=True, relative_position_buckets=32,
+                 max_relative_distance=128, mask_input="step_weights", dtype=None, config=None,
+                 **kwargs):
+        if isinstance(vocabulary_size, (UniLMv2Config, dict, str)):
+            config, vocabulary_size = vocabulary_size, None  # `UniLMv2Backbone(config)`
+        sizes = dict(vocabulary_size=vocabulary_size, num_layers=num_layers,
+                     num_heads=num_heads, hidden_dim=hidden_dim,
+                     intermediate_dim=intermediate_dim)
+        if config is not None:
+            given = sorted(name for name, value in sizes.items() if value is not None)
+            if given:
+                raise ValueError(f"Pass either `config` or the size arguments, not both "
+                                 f"(got config and {given}).")
+            config = _as_config(config)
+        else:
+            missing = sorted(name for name, value in sizes.items() if value is None)
+            if missing:
+                raise ValueError(f"UniLMv2Backbone needs {missing} (or a `config`; "
+                                 f"`UniLMv2Backbone.from_size(name)` for a named size).")
+            config = UniLMv2Config.from_backbone_arguments(dict(
+                sizes, max_sequence_length=max_sequence_length, num_segments=num_segments,
+                dropout=dropout, attention_dropout=attention_dropout,
+                layer_norm_epsilon=layer_norm_epsilon, initializer_range=initializer_range,
+                use_relative_position_bias=use_relative_position_bias,
+                relative_position_buckets=relative_position_buckets,
+                max_relative_distance=max_relative_distance))
         if mask_input not in MASK_INPUTS:
             raise ValueError(f"`mask_input` must be one of {MASK_INPUTS}, got {mask_input!r}.")
         # === Layers ===
@@ -165,10 +204,12 @@ class UniLMv2Backbone(Backbone):
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable,
                 "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-                "config": self.config.to_dict(), "mask_input": self.mask_input}
+                **self.config.backbone_arguments(), "mask_input": self.mask_input}
 
     @classmethod
     def from_config(cls, config):
+        # Files of earlier versions nest a `UniLMv2Config` dict under "config"; the
+        # constructor takes it as it is.
         return cls(**config)
 
     def init_cache(self, batch_size, max_length):

@@ -18,6 +18,20 @@ PRESETS = {
 }
 
 
+# The backbone's flat constructor arguments (keras-hub's names, `BertBackbone`'s where it has
+# one) -> the config fields they set.
+BACKBONE_ARGUMENTS = {
+    "vocabulary_size": "vocab_size", "num_layers": "num_layers", "num_heads": "num_heads",
+    "hidden_dim": "hidden_size", "intermediate_dim": "intermediate_size",
+    "max_sequence_length": "max_position_embeddings", "num_segments": "type_vocab_size",
+    "dropout": "hidden_dropout", "attention_dropout": "attention_dropout",
+    "layer_norm_epsilon": "layer_norm_epsilon", "initializer_range": "initializer_range",
+    "use_relative_position_bias": "use_relative_position_bias",
+    "relative_position_buckets": "relative_position_buckets",
+    "max_relative_distance": "max_relative_distance",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class UniLMv2Config:
     """Hyperparameters of a UniLMv2 Transformer.
@@ -30,6 +44,8 @@ class UniLMv2Config:
     32
     >>> UniLMv2Config.from_json(config.to_json()) == config
     True
+    >>> config.backbone_arguments()["hidden_dim"]
+    64
     """
 
     vocab_size: int = 30522
@@ -100,6 +116,19 @@ class UniLMv2Config:
     def to_dict(self):
         return dataclasses.asdict(self)
 
+    def backbone_arguments(self):
+        """This config as `UniLMv2Backbone`'s flat keras-hub-style arguments."""
+        return {argument: getattr(self, field) for argument, field in BACKBONE_ARGUMENTS.items()}
+
+    @classmethod
+    def from_backbone_arguments(cls, arguments):
+        """The config of `UniLMv2Backbone(**arguments)` (missing ones take the defaults)."""
+        unknown = sorted(set(arguments) - set(BACKBONE_ARGUMENTS))
+        if unknown:
+            raise ValueError(f"Unknown UniLMv2Backbone arguments {unknown}; known are "
+                             f"{sorted(BACKBONE_ARGUMENTS)}.")
+        return cls(**{BACKBONE_ARGUMENTS[name]: value for name, value in arguments.items()})
+
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
@@ -114,14 +143,19 @@ class UniLMv2Config:
     @classmethod
     def load(cls, path):
         """The config in `path`: a plain `UniLMv2Config` dict (`save`), or a keras-hub
-        preset's `config.json` (a serialized `UniLMv2Backbone`, whose `config` holds it)."""
+        preset's `config.json` (a serialized `UniLMv2Backbone`: flat arguments, or a nested
+        `config` as earlier versions wrote it)."""
         with open(path, encoding="utf-8") as f:
             values = json.load(f)
         if isinstance(values, dict) and "class_name" in values:
             if values["class_name"] != "UniLMv2Backbone":
                 raise ValueError(f"{path} describes a {values['class_name']}, not a "
                                  f"UniLMv2Backbone.")
-            values = values["config"]["config"]
+            arguments = values["config"]
+            if "config" in arguments:
+                return cls.from_dict(arguments["config"])
+            return cls.from_backbone_arguments(
+                {k: v for k, v in arguments.items() if k in BACKBONE_ARGUMENTS})
         return cls.from_dict(values)
 
     def replace(self, **changes):
