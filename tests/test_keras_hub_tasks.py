@@ -12,9 +12,9 @@ import tensorflow as tf
 
 from conftest import FIXTURES
 from unilmv2_tf import UniLMv2Backbone, assets
-from unilmv2_tf.models import Classifier, Seq2SeqLM
-from unilmv2_tf.preprocessing import (Seq2SeqPacker, TextPairPacker,
-                                      UniLMv2Seq2SeqLMPreprocessor,
+from unilmv2_tf.models import Classifier, PMLMPretrainer, Seq2SeqLM
+from unilmv2_tf.preprocessing import (PMLMMasker, Seq2SeqPacker, TextPairPacker,
+                                      UniLMv2PMLMPreprocessor, UniLMv2Seq2SeqLMPreprocessor,
                                       UniLMv2TextClassifierPreprocessor, UniLMv2Tokenizer,
                                       WordPieceTokenizer)
 
@@ -140,3 +140,38 @@ def test_seq2seq_lm_fits_on_text_and_generates_from_a_preset(hub_tokenizer, tmp_
     assert type(keras_hub.models.Seq2SeqLM.from_preset(str(tmp_path))) is Seq2SeqLM
     assert loaded.generate(sources, beam_size=2) == expected
     assert (loaded.max_source_length, loaded.max_target_length) == (32, 8)
+
+
+def test_pmlm_preprocessor_masks_each_row_as_the_masker_does(hub_tokenizer):
+    preprocessor = UniLMv2PMLMPreprocessor(hub_tokenizer, sequence_length=24)
+    texts = [r["text"] for r in read_rows("sections_train.jsonl", 3)]
+    seed = tf.constant([5, 6], tf.int64)
+    features = preprocessor(texts, seed=seed)
+    ours = WordPieceTokenizer()
+    packed = TextPairPacker(24, 101, 102)(ours.tokenize(texts))
+    masker = PMLMMasker.for_tokenizer(ours, preprocessor.max_predictions)
+    seeds = tf.random.experimental.stateless_split(seed, 3)
+    for row in range(3):
+        expected = masker(packed["token_ids"][row], packed["segment_ids"][row],
+                          packed["padding_mask"][row], seeds[row])
+        for key in expected:
+            assert features[key][row].numpy().tolist() == expected[key].numpy().tolist(), key
+    assert features["label_weights"].numpy().sum(1).min() > 0  # every row has masked tokens
+    with pytest.raises(ValueError, match="labels from the masked text"):
+        preprocessor(texts, y=[1, 2, 3])
+
+
+def test_pmlm_pretrainer_fits_on_text_and_round_trips_through_a_preset(hub_tokenizer,
+                                                                       tmp_path):
+    keras.utils.set_random_seed(0)
+    texts = [r["text"] for r in read_rows("sections_train.jsonl", 16)]
+    preprocessor = UniLMv2PMLMPreprocessor(hub_tokenizer, sequence_length=32)
+    model = PMLMPretrainer(UniLMv2Backbone.from_size("tiny"), preprocessor=preprocessor)
+    history = model.fit(texts, batch_size=8, epochs=1, verbose=0)
+    assert {"ae_loss", "par_loss"} <= set(history.history)
+    model.save_to_preset(str(tmp_path))
+    loaded = keras_hub.models.MaskedLM.from_preset(str(tmp_path))
+    assert type(loaded) is PMLMPretrainer and loaded.objective == "pmlm"
+    x = preprocessor(texts[:4], seed=tf.constant([1, 2], tf.int64))
+    for key, value in model(x).items():
+        np.testing.assert_allclose(loaded(x)[key], value, atol=1e-5)

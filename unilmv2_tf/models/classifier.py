@@ -38,6 +38,7 @@ class Classifier(TaskModel, TextClassifier):
 
     backbone_cls = UniLMv2Backbone
     preprocessor_cls = UniLMv2TextClassifierPreprocessor
+    compile = TextClassifier.compile  # an ordinary loss on `y`: keras-hub's defaults fit
 
     def __init__(self, backbone, num_classes, use_pooler=False, dropout=0.1, pooling="cls",
                  preprocessor=None, **kwargs):

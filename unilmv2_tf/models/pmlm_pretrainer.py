@@ -1,9 +1,12 @@
 """`PMLMPretrainer`: the backbone plus the tied LM head, trained with `L = L_AE + L_PAR`."""
 
 import keras
+import keras_hub
 from keras import ops
 
+from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.models.task_model import TaskModel
+from unilmv2_tf.preprocessing.pmlm_preprocessor import UniLMv2PMLMPreprocessor
 
 OBJECTIVES = ("pmlm", "mlm", "par")
 FEATURE_KEYS = ("token_ids", "segment_ids", "position_ids", "padding_mask", "step_weights")
@@ -20,7 +23,7 @@ def masked_cross_entropy(labels, logits, weights):
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
-class PMLMPretrainer(TaskModel):
+class PMLMPretrainer(TaskModel, keras_hub.models.MaskedLM):
     """Pseudo-masked LM pretraining: AE loss at the in-place `[M]` slots, PAR loss at `[P]`.
 
     One forward pass over `main + appended` tokens under the pseudo-mask attention gives both
@@ -32,6 +35,10 @@ class PMLMPretrainer(TaskModel):
     `objective` selects the paper's ablations: "pmlm" (AE + PAR), "mlm" (AE only; the appended
     part is cut off before the encoder), "par" (PAR only).
 
+    A keras-hub `MaskedLM`: with a `UniLMv2PMLMPreprocessor` as `preprocessor`, `fit` takes
+    text; `save_to_preset(dir)` writes it with its LM head, and
+    `keras_hub.models.MaskedLM.from_preset(dir)` loads it as this class.
+
     Example:
     >>> from unilmv2_tf import UniLMv2Backbone
     >>> pretrainer = PMLMPretrainer(UniLMv2Backbone.from_size("tiny", vocab_size=100))
@@ -39,15 +46,19 @@ class PMLMPretrainer(TaskModel):
     ['ae_accuracy', 'ae_loss', 'loss', 'par_accuracy', 'par_loss']
     """
 
-    def __init__(self, backbone, objective="pmlm", **kwargs):
+    backbone_cls = UniLMv2Backbone
+    preprocessor_cls = UniLMv2PMLMPreprocessor
+
+    def __init__(self, backbone, objective="pmlm", preprocessor=None, **kwargs):
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
-        super().__init__(backbone, **kwargs)
+        super().__init__(backbone, preprocessor=preprocessor, **kwargs)
         self.objective = objective
         self.lm_head = self.tied_lm_head()
         self.heads = {"pmlm": ("ae", "par"), "mlm": ("ae",), "par": ("par",)}[objective]
         self.loss_trackers = {f"{head}_{kind}": keras.metrics.Mean(name=f"{head}_{kind}")
                               for head in self.heads for kind in ("loss", "accuracy")}
+        self.built = True  # every weight exists (keras-hub's `Task.build` builds nothing)
 
     def metrics_names_for_objective(self):
         return ["loss"] + list(self.loss_trackers)

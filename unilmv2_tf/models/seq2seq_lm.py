@@ -125,14 +125,6 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         model.tokenizer = WordPieceTokenizer(folder.file(folder.VOCABULARY))
         return model
 
-    def compile(self, optimizer="auto", **kwargs):
-        """`keras.Model.compile`; `optimizer="auto"` is AdamW 5e-5 (weight decay 0.01). The
-        loss is the model's own (`compute_loss`), so keras-hub's `CausalLM.compile` defaults
-        (a loss on `y`, a sampler) do not apply."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
-        keras.Model.compile(self, optimizer=optimizer, **kwargs)
-
     @property
     def tokenizer(self):
         return self._tokenizer[0]

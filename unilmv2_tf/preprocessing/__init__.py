@@ -2,6 +2,7 @@
 packing, vocabulary building; the keras-hub tokenizer and preprocessor layers over them."""
 
 from unilmv2_tf.preprocessing.pmlm_masker import PMLMMasker
+from unilmv2_tf.preprocessing.pmlm_preprocessor import UniLMv2PMLMPreprocessor
 from unilmv2_tf.preprocessing.qa_windowing import QAWindower
 from unilmv2_tf.preprocessing.segment_pair_packer import SegmentPairPacker
 from unilmv2_tf.preprocessing.seq2seq_lm_preprocessor import UniLMv2Seq2SeqLMPreprocessor
@@ -16,5 +17,6 @@ from unilmv2_tf.preprocessing.vocabulary_builder import build_vocabulary
 
 __all__ = ["PMLMMasker", "QAWindower", "SPECIAL_TOKENS", "SegmentPairPacker",
            "Seq2SeqPacker", "TRUNCATION_STRATEGIES", "TextPairPacker",
-           "UniLMv2Seq2SeqLMPreprocessor", "UniLMv2TextClassifierPreprocessor", "UniLMv2Tokenizer",
-           "WordPieceTokenizer", "build_vocabulary", "corrupt_tokens", "load_vocabulary"]
+           "UniLMv2PMLMPreprocessor", "UniLMv2Seq2SeqLMPreprocessor",
+           "UniLMv2TextClassifierPreprocessor", "UniLMv2Tokenizer", "WordPieceTokenizer",
+           "build_vocabulary", "corrupt_tokens", "load_vocabulary"]
