@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import tensorflow_text  # noqa: F401  (registers the TF Text ops for loading the export)
-import unilmv2_tf.preprocessing  # noqa: F401  (registers the tokenizer for from_preset)
+import unilmv2_tf.models  # noqa: F401  (registers the classes for from_preset)
 from unilmv2_tf import UniLMv2Backbone  # noqa: F401  (registers the class for load_model)
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def test_outputs_and_resume(run_dir):
     assert "ckpt-9.index" in checkpoints and "ckpt-6.index" in checkpoints
     assert os.listdir(root / "model" / "logs")
     for name in ("config.json", "flags.json", "vocab.txt", "backbone.keras",
-                 "model.weights.h5", "tokenizer.json"):
+                 "model.weights.h5", "task.weights.h5", "preprocessor.json"):
         assert (root / "model" / name).exists()
     assert sorted(os.listdir(root / "export")) == ["1", "2"]  # a new version per run
     assert "val_ae_loss" in second
@@ -66,6 +66,9 @@ def test_exported_encoder_matches_the_backbone(run_dir):
     preset = keras_hub.models.Backbone.from_preset(str(root / "model"))
     assert all(np.array_equal(a, b) for a, b in zip(backbone.get_weights(),
                                                     preset.get_weights()))
+    pretrainer = keras_hub.models.MaskedLM.from_preset(str(root / "model"))
+    assert type(pretrainer).__name__ == "PMLMPretrainer"
+    assert pretrainer.preprocessor.sequence_length == 32
     pieces = keras_hub.tokenizers.Tokenizer.from_preset(str(root / "model"))(
         "Call me Ishmael.").numpy().tolist()
     assert pieces == out["token_ids"].numpy()[0, 1:1 + len(pieces)].tolist()

@@ -158,6 +158,10 @@ def test_squad_recipe_runs_on_the_fixture(tmp_path):
     context = dev["data"][0]["paragraphs"][0]["context"]
     for answer in predictions.values():  # every answer is a verbatim span of its passage
         assert context[answer["start"]:answer["end"]] == answer["text"]
+    # The folder is a keras-hub preset of the same model.
+    preset = SpanQA.from_preset(str(tmp_path / "qa"))
+    saved = keras.saving.load_model(tmp_path / "qa" / "spanqa.keras", compile=False)
+    assert all(np.array_equal(a, b) for a, b in zip(preset.get_weights(), saved.get_weights()))
 
     # The export answers from text, in the SavedModel and over TF Serving's gRPC and REST.
     base = tmp_path / "saved_models" / "qa"

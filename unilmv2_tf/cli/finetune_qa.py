@@ -24,7 +24,7 @@ def define_flags():
     flags.DEFINE_integer("doc_stride", 128, "Tokens between window starts.")
     flags.DEFINE_integer("max_query_length", 64, "Question pieces kept.")
     flags.DEFINE_integer("max_answer_length", 30, "Longest answer in tokens.")
-    define_finetune_flags("a keras-hub backbone preset, spanqa.keras, qa.json, dev "
+    define_finetune_flags("a keras-hub preset, spanqa.keras, qa.json, dev "
                           "predictions and metrics", 3e-5,
                           "Peak learning rate (paper: 2e-5 to 4e-5 for a pretrained base model; "
                           "from scratch use ~1e-3).", warmup_ratio=0.1)
@@ -83,10 +83,10 @@ def run():
                 "max_answer_length": FLAGS.max_answer_length,
                 "version_2_with_negative": FLAGS.version_2_with_negative}
     folder.write_json(folder.QA_SETTINGS, settings)
-    folder.save_preset(model.backbone, tokenizer=UniLMv2Tokenizer(vocab_file))
+    folder.save_preset(model, tokenizer=UniLMv2Tokenizer(vocab_file))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
-          f"  model: {folder.file(folder.SPAN_QA_MODEL)}\n  keras-hub backbone preset: "
-          f"{model_dir}")
+          f"  model: {folder.file(folder.SPAN_QA_MODEL)}\n  keras-hub preset: {model_dir} "
+          f"(unilmv2_tf.models.SpanQA.from_preset)")
     if dev:
         dev_features, dev_windows = windower.windows(dev)
         dev_inputs = {k: dev_features[k] for k in ("token_ids", "segment_ids", "padding_mask")}

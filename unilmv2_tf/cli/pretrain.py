@@ -79,7 +79,8 @@ def run():
     from unilmv2_tf.data import check_corpus_files, make_pretraining_dataset
     from unilmv2_tf.export import export_encoder
     from unilmv2_tf.models import PMLMPretrainer
-    from unilmv2_tf.preprocessing import PMLMMasker, UniLMv2Tokenizer, WordPieceTokenizer
+    from unilmv2_tf.preprocessing import (PMLMMasker, UniLMv2PMLMPreprocessor, UniLMv2Tokenizer,
+                                          WordPieceTokenizer)
     from unilmv2_tf.training import resumable_fit, worker_index
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
@@ -135,7 +136,8 @@ def run():
         validation_steps=FLAGS.eval_steps if eval_files else None)
     backbone_path = folder.file(folder.BACKBONE_MODEL)
     backbone.save(backbone_path)
-    folder.save_preset(backbone, tokenizer=UniLMv2Tokenizer(vocab_file))
+    folder.save_preset(model, UniLMv2PMLMPreprocessor(UniLMv2Tokenizer(vocab_file),
+                                                      FLAGS.sequence_length, budget))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.")
     print(f"  checkpoints:  {folder.file(folder.CHECKPOINTS)}")
     print(f"  TensorBoard:  tensorboard --logdir {folder.file(folder.LOGS)}")

@@ -1,9 +1,11 @@
 """`SpanQA`: extractive question answering (start/end logits, answerability)."""
 
 import keras
+import keras_hub
 import tensorflow as tf
 from keras import ops
 
+from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.models.classifier import encoder_features
 from unilmv2_tf.models.task_model import TaskModel
 
@@ -11,7 +13,7 @@ NEG = -1e4  # masked logits: finite, so the loss never sees inf - inf
 
 
 @keras.saving.register_keras_serializable(package="unilmv2_tf")
-class SpanQA(TaskModel):
+class SpanQA(TaskModel, keras_hub.models.Task):
     """Start/end logits over the passage tokens and a `[CLS]` answerability logit.
 
     Inputs: `token_ids`, `segment_ids` (0 question, 1 passage), `padding_mask` `[B, T]`, as
@@ -20,6 +22,10 @@ class SpanQA(TaskModel):
     `end_positions` `[B]` and `answerable [B]` (0 when the answer is not in this window, or
     the question has none); the span loss counts only answerable windows, the answerability
     loss (binary cross-entropy) all of them. Metrics: `loss`, `span_loss`, `answerable_loss`.
+
+    A keras-hub `Task` (keras-hub has no span-QA type): `save_to_preset(dir)` and
+    `SpanQA.from_preset(dir)`. It has no preprocessor layer: the windowing over long passages
+    (`QAWindower`) maps character offsets in Python, once per data set.
 
     Example:
     >>> import numpy as np
@@ -32,16 +38,21 @@ class SpanQA(TaskModel):
     (TensorShape([1, 6]), TensorShape([1]))
     """
 
-    def __init__(self, backbone, **kwargs):
-        super().__init__(backbone, **kwargs)
+    backbone_cls = UniLMv2Backbone
+
+    def __init__(self, backbone, preprocessor=None, **kwargs):
+        super().__init__(backbone, preprocessor=preprocessor, **kwargs)
         initializer = keras.initializers.TruncatedNormal(
             stddev=backbone.config.initializer_range)
         self.span_dense = keras.layers.Dense(2, kernel_initializer=initializer,
                                              dtype="float32", name="span_logits")
         self.answerable_dense = keras.layers.Dense(1, kernel_initializer=initializer,
                                                    dtype="float32", name="answerable_logits")
+        for dense in (self.span_dense, self.answerable_dense):
+            dense.build((None, backbone.config.hidden_size))
         self.span_tracker = keras.metrics.Mean(name="span_loss")
         self.answerable_tracker = keras.metrics.Mean(name="answerable_loss")
+        self.built = True  # every weight exists (keras-hub's `Task.build` builds nothing)
 
     def call(self, inputs, training=False):
         sequence = self.backbone(encoder_features(inputs), training=training)["sequence_output"]
