@@ -137,6 +137,22 @@ def test_generate_text_in_text_out(model):
         bare.generate("x")
 
 
+def test_generate_over_trimmed_sources_equals_the_full_padded_width(model):
+    from unilmv2_tf.generation import beam_search
+    from unilmv2_tf.models.seq2seq_lm import source_width
+
+    pieces = model.tokenizer.tokenize(["a small tool to convert images", "x y z"])
+    outputs, scores = model.generate(pieces, beam_size=2, return_scores=True)
+    source = model.packer().pack_source(pieces)  # all 32 slots
+    assert source_width(source["source_length"].numpy(), 32) == 16
+    full = beam_search(model.decoder(), {k: source[k] for k in ("token_ids", "padding_mask")},
+                       model.sep_id, beam_size=2, length_penalty=0.0, ngram_size=3)
+    expected = [row[:n - 1].tolist() if n and row[n - 1] == model.sep_id else row[:n].tolist()
+                for row, n in zip(full["token_ids"].numpy(), full["lengths"].numpy())]
+    assert outputs == expected
+    np.testing.assert_allclose(scores, full["scores"].numpy(), atol=1e-5)
+
+
 def test_special_ids_come_from_the_tokenizer():
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "tool", "for", "images"]
     own = WordPieceTokenizer(vocabulary)

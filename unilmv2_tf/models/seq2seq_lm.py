@@ -183,7 +183,11 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 return beam_search(decoder, source, self.sep_id, beam_size=beam_size,
                                    **options)
 
-            self._search_functions[key] = tf.function(search, jit_compile=jit_compile)
+            # Any source width: `generate` trims each batch to its longest source, and one
+            # trace serves every width (XLA still compiles once per width it meets).
+            spec = tf.TensorSpec([None, None], tf.int32)
+            self._search_functions[key] = tf.function(search, jit_compile=jit_compile,
+                                                      input_signature=[spec, spec])
         return self._search_functions[key]
 
     def generate(self, inputs, beam_size=1, length_penalty=0.0, min_length=1, ngram_size=3,
@@ -231,8 +235,10 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         token_ids, scores = [], []
         for start in range(0, count, batch_size):
             rows = tf.range(start, start + batch_size) % count  # pad the last batch
-            out = search(tf.gather(source["token_ids"], rows),
-                         tf.gather(source["padding_mask"], rows))
+            width = source_width(tf.gather(source["source_length"], rows),
+                                 self.max_source_length)
+            out = search(tf.gather(source["token_ids"], rows)[:, :width],
+                         tf.gather(source["padding_mask"], rows)[:, :width])
             size = min(batch_size, count - start)
             lengths = out["lengths"].numpy()[:size]
             ids = out["token_ids"].numpy()[:size]
@@ -253,6 +259,21 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 "label_smoothing": self.label_smoothing, "cls_id": self.cls_id,
                 "sep_id": self.sep_id, "mask_id": self.mask_id, "pad_id": self.pad_id,
                 "target_segment_id": self.target_segment_id}
+
+
+SOURCE_BUCKET = 16
+
+
+def source_width(source_lengths, max_source_length):
+    """The source slots a batch decodes over: its longest source rounded up to a multiple of
+    `SOURCE_BUCKET` (at most `max_source_length`). Padding slots are masked out of attention,
+    so trimming them changes nothing but the cost: every step attends over fewer slots.
+
+    >>> source_width([40, 23], 128), source_width([127], 128)
+    (48, 128)
+    """
+    longest = int(np.max(source_lengths))
+    return min(max_source_length, -(-longest // SOURCE_BUCKET) * SOURCE_BUCKET)
 
 
 BERT_UNCASED_SPECIAL_IDS = {"cls_id": 101, "sep_id": 102, "mask_id": 103, "pad_id": 0}
