@@ -1,11 +1,17 @@
 """Decoding speed: key/value cache vs full recompute vs s2s-ft's hidden-state cache.
 
-    python benchmarks/decode.py [--preset=small --source_length=128 --target_length=64]
+    python benchmarks/decode.py [--preset=small --source_length=128 --target_length=64
+                                 --source_pieces=40]
 
 Greedy and beam 4, batch 1 and batch 16, each with and without `jit_compile`, side by side in
 one process on the same model (random weights of the preset; speed does not depend on them)
-and the same real sources (Debian descriptions from the test fixture). EOS is held back
-(`min_length = target_length`), so every run generates exactly `target_length` tokens.
+and the same real sources (Debian descriptions from the test fixture; `--source_pieces=N` cuts
+each to its first N word pieces, for short sources). As `Seq2SeqLM.generate` does, each batch
+decodes over its longest source rounded up to 16 slots (`source_width`), not over all
+`source_length` slots. EOS is held back (`min_length = target_length`), so every run generates
+exactly `target_length` tokens. Each row also gives the model arithmetic it did per second
+(`decoding_flops`) and that as a fraction of the machine's float32 matmul peak, measured in the
+same run before and after the timed part, with the load average.
 
 - cached: `KVCacheDecoder` (keys/values of every layer; each step feeds 2 tokens);
 - recompute: `RecomputeDecoder` (the whole sequence re-encoded every step);
@@ -24,6 +30,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmark_report import write_report  # noqa: E402
+from machine_peak import decoding_flops, load_average, measure_peak  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
@@ -32,6 +39,7 @@ from unilmv2_tf.data import read_jsonl_records  # noqa: E402
 from unilmv2_tf.generation import (KVCacheDecoder, RecomputeDecoder, beam_search,  # noqa: E402
                                    greedy_search)
 from unilmv2_tf.layers import MaskedLMHead  # noqa: E402
+from unilmv2_tf.models.seq2seq_lm import source_width  # noqa: E402
 from unilmv2_tf.preprocessing import Seq2SeqPacker, WordPieceTokenizer  # noqa: E402
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures",
@@ -78,7 +86,10 @@ def main():
     parser.add_argument("--preset", default="small")
     parser.add_argument("--source_length", type=int, default=128)
     parser.add_argument("--target_length", type=int, default=64)
+    parser.add_argument("--source_pieces", type=int, default=0,
+                        help="Cut each source to this many word pieces (0: keep them whole).")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--peak_size", type=int, default=2048)
     parser.add_argument("--output", default="benchmarks/decode.json")
     args = parser.parse_args()
 
@@ -90,8 +101,14 @@ def main():
     head.build((None, None, backbone.config.hidden_size))
     packer = Seq2SeqPacker.for_tokenizer(tokenizer, args.source_length, args.target_length)
     texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"], 16)]
-    sources = {size: {k: v for k, v in packer.pack_source(tokenizer.tokenize(texts[:size]))
-                      .items() if k in ("token_ids", "padding_mask")} for size in (1, 16)}
+    pieces = tokenizer.tokenize(texts)
+    if args.source_pieces:
+        pieces = pieces[:, :args.source_pieces]
+    sources = {}
+    for size in (1, 16):
+        packed = packer.pack_source(pieces[:size])
+        width = source_width(packed["source_length"].numpy(), args.source_length)
+        sources[size] = {k: packed[k][:, :width] for k in ("token_ids", "padding_mask")}
     decoders = {name: cls(backbone, head, args.target_length, tokenizer.mask_id)
                 for name, cls in (("cached", KVCacheDecoder), ("recompute", RecomputeDecoder),
                                   ("s2s-ft", HiddenStateCacheDecoder))}
@@ -99,11 +116,14 @@ def main():
     searches = {"greedy": lambda d, s: greedy_search(d, s, tokenizer.sep_id, **options),
                 "beam4": lambda d, s: beam_search(d, s, tokenizer.sep_id, beam_size=4,
                                                   **options)}
+    peak_before, loads = measure_peak(args.peak_size), [load_average()]
     rows = []
-    print(f"{args.preset} preset, source {args.source_length}, {args.target_length} target "
-          f"tokens, {os.cpu_count()} CPU cores")
+    widths = {size: source["token_ids"].shape[1] for size, source in sources.items()}
+    print(f"{args.preset} preset, source {args.source_length} slots, pieces "
+          f"{args.source_pieces or 'all'} (decoded widths: batch 1 {widths[1]}, batch 16 "
+          f"{widths[16]}), {args.target_length} target tokens, {os.cpu_count()} CPU cores")
     print(f"{'search':<7} {'batch':>5} {'decoder':<10} {'jit':<5} {'tokens/s':>9} "
-          f"{'ms/example':>11} {'first call s':>13}")
+          f"{'ms/example':>11} {'GFLOP/s':>8} {'first call s':>13}")
     for search_name, search in searches.items():
         for batch in (1, 16):
             for decoder_name, decoder in decoders.items():
@@ -112,14 +132,28 @@ def main():
                 for jit in (False, True):
                     seconds, first = time_search(lambda s, d=decoder: search(d, s),
                                                  sources[batch], jit, args.repeats)
+                    width = sources[batch]["token_ids"].shape[1]
+                    beams = 4 if search_name == "beam4" else 1
+                    flops = decoding_flops(backbone.config, batch * beams, width,
+                                           args.target_length)
                     row = {"search": search_name, "batch": batch, "decoder": decoder_name,
-                           "jit_compile": jit,
+                           "jit_compile": jit, "source_slots": width,
                            "tokens_per_s": batch * args.target_length / seconds,
-                           "ms_per_example": 1000 * seconds / batch, "first_call_s": first}
+                           "ms_per_example": 1000 * seconds / batch, "first_call_s": first,
+                           "gflops_per_s": flops / seconds / 1e9}
                     rows.append(row)
                     print(f"{search_name:<7} {batch:>5} {decoder_name:<10} {str(jit):<5} "
                           f"{row['tokens_per_s']:>9.1f} {row['ms_per_example']:>11.1f} "
-                          f"{first:>13.1f}", flush=True)
+                          f"{row['gflops_per_s']:>8.2f} {first:>13.1f}", flush=True)
+    loads.append(load_average())
+    peak_after = measure_peak(args.peak_size)
+    peak = max(peak_before["float32"], peak_after["float32"])
+    for row in rows:
+        row["fraction_of_fp32_peak"] = row["gflops_per_s"] / peak
+    print(f"float32 matmul peak {peak_before['float32']:.0f} / {peak_after['float32']:.0f} "
+          f"GFLOP/s (before / after); load average {loads[0]['load_average_1m']} -> "
+          f"{loads[1]['load_average_1m']}; best row at "
+          f"{max(r['fraction_of_fp32_peak'] for r in rows):.1%} of the peak")
 
     def best(search, batch, decoder):
         return min(r["ms_per_example"] for r in rows
@@ -136,7 +170,9 @@ def main():
     print(f"Target: cached beam search >= 5x faster than full recompute at "
           f"{args.target_length} tokens: {target:.2f}x ({'met' if target >= 5 else 'NOT met'})")
     report = {"preset": args.preset, "source_length": args.source_length,
-              "target_length": args.target_length, "rows": rows, "ratios": ratios}
+              "source_pieces": args.source_pieces, "target_length": args.target_length,
+              "peak_before": peak_before, "peak_after": peak_after, "load": loads,
+              "rows": rows, "ratios": ratios}
     write_report(args.output, report)
 
 

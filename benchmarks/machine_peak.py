@@ -47,10 +47,11 @@ def measure_peak(size=2048, repeats=5, device=None):
     return peaks
 
 
-def transformer_flops(config, batch_size, tokens, scored_positions, training=True):
+def transformer_flops(config, batch_size, tokens, scored_positions, training=True, keys=None):
     """Model FLOPs of one step of `config` (a `UniLMv2Config`) over `batch_size` sequences of
     `tokens` positions (main + appended), with the LM head applied at `scored_positions` per
-    sequence (0 for an encoder-only or classifier step).
+    sequence (0 for an encoder-only or classifier step). The tokens attend over `keys`
+    positions (default: themselves; a decoding step attends over its whole cache).
 
     >>> from unilmv2_tf import UniLMv2Config
     >>> config = UniLMv2Config.from_preset("tiny")
@@ -60,10 +61,27 @@ def transformer_flops(config, batch_size, tokens, scored_positions, training=Tru
     h, inner, layers = config.hidden_size, config.intermediate_size, config.num_layers
     per_layer = (4 * 2 * tokens * h * h          # query, key, value, output projections
                  + 2 * 2 * tokens * h * inner     # feed-forward in and out
-                 + 2 * 2 * tokens * tokens * h)   # attention scores and weighted values
+                 + 2 * 2 * tokens * (keys or tokens) * h)  # attention scores, weighted values
     head = scored_positions * (2 * h * h + 2 * h * config.vocab_size)
     forward = batch_size * (layers * per_layer + head)
     return 3 * forward if training else forward
+
+
+def decoding_flops(config, rows, source_slots, target_length):
+    """Model FLOPs of generating `target_length` tokens for `rows` rows (beams included) with
+    the key/value cache: the source and the first pseudo mask encoded once, then two tokens a
+    step, every token attending over the `source_slots + target_length` cache slots, and the
+    LM head at one position a step.
+
+    >>> from unilmv2_tf import UniLMv2Config
+    >>> config = UniLMv2Config.from_preset("tiny")
+    >>> decoding_flops(config, 1, 16, 4) == (transformer_flops(config, 1, 17, 1, False, 20)
+    ...                                      + 3 * transformer_flops(config, 1, 2, 1, False, 20))
+    True
+    """
+    slots = source_slots + target_length
+    return (transformer_flops(config, rows, source_slots + 1, 1, False, slots)
+            + (target_length - 1) * transformer_flops(config, rows, 2, 1, False, slots))
 
 
 def load_average():
