@@ -12,9 +12,11 @@ import tensorflow as tf
 
 from conftest import FIXTURES
 from unilmv2_tf import UniLMv2Backbone, assets
-from unilmv2_tf.models import Classifier, PMLMPretrainer, Seq2SeqLM
-from unilmv2_tf.preprocessing import (PMLMMasker, Seq2SeqPacker, TextPairPacker,
+from unilmv2_tf.data import read_squad_examples
+from unilmv2_tf.models import Classifier, PMLMPretrainer, Seq2SeqLM, SpanQA
+from unilmv2_tf.preprocessing import (PMLMMasker, QAWindower, Seq2SeqPacker, TextPairPacker,
                                       UniLMv2PMLMPreprocessor, UniLMv2Seq2SeqLMPreprocessor,
+                                      UniLMv2SpanQAPreprocessor,
                                       UniLMv2TextClassifierPreprocessor, UniLMv2Tokenizer,
                                       WordPieceTokenizer)
 
@@ -175,3 +177,44 @@ def test_pmlm_pretrainer_fits_on_text_and_round_trips_through_a_preset(hub_token
     x = preprocessor(texts[:4], seed=tf.constant([1, 2], tf.int64))
     for key, value in model(x).items():
         np.testing.assert_allclose(loaded(x)[key], value, atol=1e-5)
+
+
+@pytest.mark.parametrize("sequence_length", [128, 40])  # whole passages; answers cut off
+def test_span_qa_preprocessor_gives_what_the_windower_gives_for_the_first_window(
+        hub_tokenizer, sequence_length):
+    examples = read_squad_examples(os.path.join(FIXTURES, "squad_train.json"))
+    windower = QAWindower(WordPieceTokenizer(), sequence_length, doc_stride=16,
+                          max_query_length=12)
+    features, windows = windower.windows(examples, training=True)
+    first = [windows.index(next(w for w in windows if w["example"] == i))
+             for i in range(len(examples))]
+    preprocessor = UniLMv2SpanQAPreprocessor(hub_tokenizer, sequence_length, 12)
+    answers = [e["answers"][0] if e.get("answers") else {"answer_start": -1, "text": ""}
+               for e in examples]
+    x, y = preprocessor({"question": [e["question"] for e in examples],
+                         "context": [e["context"] for e in examples]},
+                        {"answer_start": [a["answer_start"] for a in answers],
+                         "answer_text": [a["text"] for a in answers]})
+    for key, value in {**x, **y}.items():
+        assert value.numpy().tolist() == features[key][first].tolist(), key
+    if sequence_length == 40:
+        assert 0 < y["answerable"].numpy().sum() < len(examples)  # some answers cut off
+
+
+def test_span_qa_fits_on_question_and_context_text_and_round_trips(hub_tokenizer, tmp_path):
+    keras.utils.set_random_seed(0)
+    examples = read_squad_examples(os.path.join(FIXTURES, "squad_train.json"))
+    x = {"question": [e["question"] for e in examples],
+         "context": [e["context"] for e in examples]}
+    y = {"answer_start": [e["answers"][0]["answer_start"] for e in examples],
+         "answer_text": [e["answers"][0]["text"] for e in examples]}
+    model = SpanQA(UniLMv2Backbone.from_size("tiny"),
+                   preprocessor=UniLMv2SpanQAPreprocessor(hub_tokenizer, 96, 16))
+    history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["span_loss"]).all()
+    expected = model.predict(x, verbose=0)
+    model.save_to_preset(str(tmp_path))
+    loaded = SpanQA.from_preset(str(tmp_path))
+    got = loaded.predict(x, verbose=0)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], atol=1e-5)

@@ -47,7 +47,8 @@ def run():
     from unilmv2_tf.data import read_squad_examples
     from unilmv2_tf.metrics import squad_scores
     from unilmv2_tf.models import SpanQA
-    from unilmv2_tf.preprocessing import QAWindower, UniLMv2Tokenizer, WordPieceTokenizer
+    from unilmv2_tf.preprocessing import (QAWindower, UniLMv2SpanQAPreprocessor, UniLMv2Tokenizer,
+                                          WordPieceTokenizer)
     from unilmv2_tf.training import resumable_fit
 
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
@@ -83,7 +84,8 @@ def run():
                 "max_answer_length": FLAGS.max_answer_length,
                 "version_2_with_negative": FLAGS.version_2_with_negative}
     folder.write_json(folder.QA_SETTINGS, settings)
-    folder.save_preset(model, tokenizer=UniLMv2Tokenizer(vocab_file))
+    folder.save_preset(model, UniLMv2SpanQAPreprocessor(
+        UniLMv2Tokenizer(vocab_file), FLAGS.sequence_length, FLAGS.max_query_length))
     print(f"\nTrained to step {int(model.optimizer.iterations.numpy())} in {seconds:.0f} s.\n"
           f"  model: {folder.file(folder.SPAN_QA_MODEL)}\n  keras-hub preset: {model_dir} "
           f"(unilmv2_tf.models.SpanQA.from_preset)")

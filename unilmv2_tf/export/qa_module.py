@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from unilmv2_tf.export.text_inputs import checked_utf8
+from unilmv2_tf.preprocessing.span_qa_preprocessor import pack_question_and_passage
 
 
 class QAServingModule(tf.Module):
@@ -60,38 +61,22 @@ class QAServingModule(tf.Module):
 
     def _answer(self, question, context):
         question, context = checked_utf8(question), checked_utf8(context)
-        query = self.tokenizer.tokenize(question)[:, :self._max_query]
-        ids, byte_starts, byte_ends = self.tokenizer.tokenize_with_offsets(context)
         batch = tf.shape(question)[0]
-        budget = self._length - 3 - query.row_lengths()
-        keep = tf.ragged.range(ids.row_lengths()) < tf.expand_dims(budget, 1)
-        ids, byte_starts, byte_ends = (tf.ragged.boolean_mask(t, keep)
-                                       for t in (ids, byte_starts, byte_ends))
-
-        def column(value):
-            return tf.RaggedTensor.from_tensor(tf.fill([batch, 1], tf.cast(value, tf.int32)))
-
-        cls, sep = column(self.tokenizer.cls_id), column(self.tokenizer.sep_id)
-        tokens = tf.concat([cls, query, sep, ids, sep], axis=1)
-        segments = tf.concat([tf.zeros_like(cls), tf.zeros_like(query), tf.zeros_like(sep),
-                              tf.ones_like(ids), tf.ones_like(sep)], axis=1)
-        shape = [None, self._length]
-        inputs = {"token_ids": tokens.to_tensor(self.tokenizer.pad_id, shape=shape),
-                  "segment_ids": segments.to_tensor(0, shape=shape),
-                  "padding_mask": tf.ones_like(tokens).to_tensor(0, shape=shape)}
+        inputs, passage = pack_question_and_passage(self.tokenizer, question, context,
+                                                    self._length, self._max_query)
         out = self.qa(inputs, training=False)
         start_logits = tf.cast(out["start_logits"], tf.float32)
         end_logits = tf.cast(out["end_logits"], tf.float32)
 
         # Passage token k sits at position offset + k; the closing [SEP] is not a candidate.
-        offset = query.row_lengths() + 2
+        offset, pieces = passage["offset"], passage["length"]
         positions = tf.range(self._length, dtype=offset.dtype)[None, :]
-        passage = ((positions >= offset[:, None])
-                   & (positions < (offset + ids.row_lengths())[:, None]))
+        in_passage = ((positions >= offset[:, None])
+                      & (positions < (offset + pieces)[:, None]))
         first = tf.range(self._length)[:, None]
         last = tf.range(self._length)[None, :]
         band = (last >= first) & (last - first < self._max_answer)
-        allowed = band[None] & passage[:, :, None] & passage[:, None, :]
+        allowed = band[None] & in_passage[:, :, None] & in_passage[:, None, :]
         scores = start_logits[:, :, None] + end_logits[:, None, :]
         scores = tf.reshape(tf.where(allowed, scores, -float("inf")), [batch, -1])
         flat = tf.argmax(scores, axis=1, output_type=tf.int32)
@@ -99,8 +84,8 @@ class QAServingModule(tf.Module):
         score = tf.reduce_max(scores, axis=1)  # -inf when the passage is empty
 
         # Token -> byte offsets in the passage -> answer text and character offsets.
-        dense_starts = byte_starts.to_tensor(0)
-        dense_ends = byte_ends.to_tensor(0)
+        dense_starts = passage["byte_starts"].to_tensor(0)
+        dense_ends = passage["byte_ends"].to_tensor(0)
         rows = tf.range(batch)
         piece_offset = tf.cast(offset, tf.int32)
         first_piece = tf.maximum(start_token - piece_offset, 0)
@@ -114,7 +99,7 @@ class QAServingModule(tf.Module):
         char_end = char_start + tf.strings.length(text, unit="UTF8_CHAR")
 
         probability = tf.sigmoid(tf.cast(out["answerable_logits"], tf.float32))
-        found = ids.row_lengths() > 0
+        found = pieces > 0
         if self._no_answer:
             found &= probability >= 0.5
         return {"answer": tf.where(found, text, ""),

@@ -8,6 +8,7 @@ from keras import ops
 from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.models.classifier import encoder_features
 from unilmv2_tf.models.task_model import TaskModel
+from unilmv2_tf.preprocessing.span_qa_preprocessor import UniLMv2SpanQAPreprocessor
 
 NEG = -1e4  # masked logits: finite, so the loss never sees inf - inf
 
@@ -24,8 +25,10 @@ class SpanQA(TaskModel, keras_hub.models.Task):
     loss (binary cross-entropy) all of them. Metrics: `loss`, `span_loss`, `answerable_loss`.
 
     A keras-hub `Task` (keras-hub has no span-QA type): `save_to_preset(dir)` and
-    `SpanQA.from_preset(dir)`. It has no preprocessor layer: the windowing over long passages
-    (`QAWindower`) maps character offsets in Python, once per data set.
+    `SpanQA.from_preset(dir)`. With a `UniLMv2SpanQAPreprocessor` it takes
+    `{"question", "context"}` text (and `{"answer_start", "answer_text"}` targets) in `fit`
+    and `predict`, one window per passage; `unilmv2 finetune-qa` slides windows over long
+    passages with `QAWindower` instead.
 
     Example:
     >>> import numpy as np
@@ -39,6 +42,7 @@ class SpanQA(TaskModel, keras_hub.models.Task):
     """
 
     backbone_cls = UniLMv2Backbone
+    preprocessor_cls = UniLMv2SpanQAPreprocessor
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         super().__init__(backbone, preprocessor=preprocessor, **kwargs)

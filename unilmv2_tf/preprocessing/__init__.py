@@ -7,6 +7,7 @@ from unilmv2_tf.preprocessing.qa_windowing import QAWindower
 from unilmv2_tf.preprocessing.segment_pair_packer import SegmentPairPacker
 from unilmv2_tf.preprocessing.seq2seq_lm_preprocessor import UniLMv2Seq2SeqLMPreprocessor
 from unilmv2_tf.preprocessing.seq2seq_packer import Seq2SeqPacker
+from unilmv2_tf.preprocessing.span_qa_preprocessor import UniLMv2SpanQAPreprocessor
 from unilmv2_tf.preprocessing.text_classifier_preprocessor import (
     UniLMv2TextClassifierPreprocessor)
 from unilmv2_tf.preprocessing.text_pair_packer import TRUNCATION_STRATEGIES, TextPairPacker
@@ -17,6 +18,6 @@ from unilmv2_tf.preprocessing.vocabulary_builder import build_vocabulary
 
 __all__ = ["PMLMMasker", "QAWindower", "SPECIAL_TOKENS", "SegmentPairPacker",
            "Seq2SeqPacker", "TRUNCATION_STRATEGIES", "TextPairPacker",
-           "UniLMv2PMLMPreprocessor", "UniLMv2Seq2SeqLMPreprocessor",
+           "UniLMv2PMLMPreprocessor", "UniLMv2Seq2SeqLMPreprocessor", "UniLMv2SpanQAPreprocessor",
            "UniLMv2TextClassifierPreprocessor", "UniLMv2Tokenizer", "WordPieceTokenizer",
            "build_vocabulary", "corrupt_tokens", "load_vocabulary"]
