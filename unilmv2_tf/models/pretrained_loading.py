@@ -30,7 +30,9 @@ def load_pretrained(path):
         if checkpoint is None or not folder.has(folder.CONFIG):
             raise ValueError(f"{path} is not a `unilmv2 pretrain` / `unilmv2 convert` output "
                              f"(needs config.json and checkpoints/, or backbone.keras).")
-        pretrainer = PMLMPretrainer(UniLMv2Backbone(folder.config()))
+        # Uncompiled: a keras-hub task compiles on construction, and its fresh optimizer would
+        # be matched against the optimizer state in the checkpoint.
+        pretrainer = PMLMPretrainer(UniLMv2Backbone(folder.config()), compile=False)
         tf.train.Checkpoint(model=pretrainer).restore(checkpoint).expect_partial()
         return pretrainer.backbone, pretrainer.lm_head.get_weights()
     if not os.path.isfile(path):

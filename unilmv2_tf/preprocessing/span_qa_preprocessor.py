@@ -64,11 +64,11 @@ class UniLMv2SpanQAPreprocessor(Preprocessor):
     Example:
     >>> from unilmv2_tf import assets
     >>> preprocessor = UniLMv2SpanQAPreprocessor(
-    ...     UniLMv2Tokenizer(assets.BERT_UNCASED_VOCAB), sequence_length=12)
+    ...     UniLMv2Tokenizer(assets.BERT_UNCASED_VOCAB), sequence_length=12, max_query_length=4)
     >>> x, y = preprocessor({"question": ["Who?"], "context": ["Call me Ishmael."]},
     ...                     {"answer_start": [8], "answer_text": ["Ishmael"]})
     >>> x["token_ids"].numpy().tolist()
-    [[101, 2040, 1029, 102, 2655, 2033, 2003, 14227, 21147, 1012, 102, 0]]
+    [[101, 2040, 1029, 102, 2655, 2033, 2003, 22444, 2884, 1012, 102, 0]]
     >>> y["start_positions"].numpy().tolist(), y["end_positions"].numpy().tolist()
     ([6], [8])
     """
