@@ -5,13 +5,14 @@
 
 Greedy and beam 4, batch 1 and batch 16, each with and without `jit_compile`, side by side in
 one process on the same model (random weights of the preset; speed does not depend on them)
-and the same real sources (Debian descriptions from the test fixture; `--source_pieces=N` cuts
-each to its first N word pieces, for short sources). As `Seq2SeqLM.generate` does, each batch
-decodes over its longest source rounded up to 16 slots (`source_width`), not over all
-`source_length` slots. EOS is held back (`min_length = target_length`), so every run generates
-exactly `target_length` tokens. Each row also gives the model arithmetic it did per second
-(`decoding_flops`) and that as a fraction of the machine's float32 matmul peak, measured in the
-same run before and after the timed part, with the load average.
+and the same real sources: Debian descriptions from the test fixture with at least
+`--source_pieces` word pieces (default `source_length - 2`, what fills the source), each cut to
+exactly that many (`--source_pieces=40` for short sources). As `Seq2SeqLM.generate` does, each
+batch decodes over its longest source rounded up to 16 slots (`source_width`). EOS is held
+back (`min_length = target_length`), so every run generates exactly `target_length` tokens.
+Each row also gives the model arithmetic it did per second (`decoding_flops`) and that as a
+fraction of the machine's float32 matmul peak, measured in the same run before and after the
+timed part, with the load average.
 
 - cached: `KVCacheDecoder` (keys/values of every layer; each step feeds 2 tokens);
 - recompute: `RecomputeDecoder` (the whole sequence re-encoded every step);
@@ -87,7 +88,7 @@ def main():
     parser.add_argument("--source_length", type=int, default=128)
     parser.add_argument("--target_length", type=int, default=64)
     parser.add_argument("--source_pieces", type=int, default=0,
-                        help="Cut each source to this many word pieces (0: keep them whole).")
+                        help="Word pieces per source (0: source_length - 2).")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--peak_size", type=int, default=2048)
     parser.add_argument("--output", default="benchmarks/decode.json")
@@ -100,10 +101,13 @@ def main():
     head = MaskedLMHead(backbone.token_embedding)
     head.build((None, None, backbone.config.hidden_size))
     packer = Seq2SeqPacker.for_tokenizer(tokenizer, args.source_length, args.target_length)
-    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"], 16)]
-    pieces = tokenizer.tokenize(texts)
-    if args.source_pieces:
-        pieces = pieces[:, :args.source_pieces]
+    args.source_pieces = args.source_pieces or args.source_length - 2
+    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"])]
+    pieces = [p for p in tokenizer.tokenize(texts).to_list() if len(p) >= args.source_pieces]
+    if not pieces:
+        raise ValueError(f"No fixture source has {args.source_pieces} word pieces.")
+    pieces = tf.ragged.constant([pieces[i % len(pieces)][:args.source_pieces]
+                                 for i in range(16)])  # cycled when fewer than 16
     sources = {}
     for size in (1, 16):
         packed = packer.pack_source(pieces[:size])
@@ -119,9 +123,9 @@ def main():
     peak_before, loads = measure_peak(args.peak_size), [load_average()]
     rows = []
     widths = {size: source["token_ids"].shape[1] for size, source in sources.items()}
-    print(f"{args.preset} preset, source {args.source_length} slots, pieces "
-          f"{args.source_pieces or 'all'} (decoded widths: batch 1 {widths[1]}, batch 16 "
-          f"{widths[16]}), {args.target_length} target tokens, {os.cpu_count()} CPU cores")
+    print(f"{args.preset} preset, sources of {args.source_pieces} pieces in {widths[1]} of "
+          f"{args.source_length} slots, {args.target_length} target tokens, "
+          f"{os.cpu_count()} CPU cores")
     print(f"{'search':<7} {'batch':>5} {'decoder':<10} {'jit':<5} {'tokens/s':>9} "
           f"{'ms/example':>11} {'GFLOP/s':>8} {'first call s':>13}")
     for search_name, search in searches.items():

@@ -101,5 +101,6 @@ def resumable_fit(model, train_data, model_dir, train_steps, checkpoint_every,
               initial_epoch=start_step // steps_per_epoch, steps_per_epoch=steps_per_epoch * k,
               validation_data=validation_data, validation_steps=validation_steps,
               callbacks=[_StopAtStep(train_steps), throughput, checkpoints, tensorboard],
+              shuffle=False,  # the datasets shuffle themselves; Keras warns on True
               verbose=1 if sys.stdout.isatty() else 2)
     return start_step, time.time() - started
