@@ -6,6 +6,7 @@ from keras_hub.models import Preprocessor
 
 from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.preprocessing.pmlm_masker import PMLMMasker
+from unilmv2_tf.preprocessing.text_batch import as_text_batch, first_row
 from unilmv2_tf.preprocessing.text_pair_packer import TextPairPacker
 from unilmv2_tf.preprocessing.unilmv2_tokenizer import UniLMv2Tokenizer
 
@@ -70,9 +71,8 @@ class UniLMv2PMLMPreprocessor(Preprocessor):
             raise ValueError("PMLMPretrainer takes its labels from the masked text; pass "
                              "y=None.")
         segments = x if isinstance(x, tuple) else (x,)
-        segments = [tf.convert_to_tensor(segment, tf.string) for segment in segments]
-        single = segments[0].shape.rank == 0
-        packed = self.packer(*[self.tokenizer(s[None] if single else s) for s in segments])
+        segments, unbatched = as_text_batch(*segments)
+        packed = self.packer(*[self.tokenizer(segment) for segment in segments])
         rows = tf.shape(packed["token_ids"])[0]
         if seed is None:
             seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int64)
@@ -85,8 +85,8 @@ class UniLMv2PMLMPreprocessor(Preprocessor):
         features = tf.map_fn(lambda row: self.masker(*row), (
             packed["token_ids"], packed["segment_ids"], packed["padding_mask"], seeds),
             fn_output_signature=signature)
-        if single:
-            features = {key: value[0] for key, value in features.items()}
+        if unbatched:
+            features = first_row(features)
         return keras.utils.pack_x_y_sample_weight(features, None, sample_weight)
 
     def get_config(self):

@@ -6,6 +6,7 @@ from keras_hub.models import Preprocessor
 
 from unilmv2_tf.backbone import UniLMv2Backbone
 from unilmv2_tf.preprocessing.seq2seq_packer import Seq2SeqPacker
+from unilmv2_tf.preprocessing.text_batch import as_text_batch, first_row
 from unilmv2_tf.preprocessing.unilmv2_tokenizer import UniLMv2Tokenizer
 
 
@@ -61,16 +62,12 @@ class UniLMv2Seq2SeqLMPreprocessor(Preprocessor):
                              f"{x!r:.200}.")
         if y is not None:
             raise ValueError("Seq2SeqLM takes its labels from x['decoder_text']; pass y=None.")
-        source, target = (tf.convert_to_tensor(x[key], tf.string)
-                          for key in ("encoder_text", "decoder_text"))
-        single = source.shape.rank == 0
-        if single:
-            source, target = source[None], target[None]
+        (source, target), unbatched = as_text_batch(x["encoder_text"], x["decoder_text"])
         if seed is None:
             seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int64)
         features = self.packer(self.tokenizer(source), self.tokenizer(target), seed)
-        if single:
-            features = {key: value[0] for key, value in features.items()}
+        if unbatched:
+            features = first_row(features)
         return keras.utils.pack_x_y_sample_weight(features, None, sample_weight)
 
     def get_config(self):

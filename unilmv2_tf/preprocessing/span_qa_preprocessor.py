@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras_hub.models import Preprocessor
 
 from unilmv2_tf.backbone import UniLMv2Backbone
+from unilmv2_tf.preprocessing.text_batch import as_text_batch, first_row
 from unilmv2_tf.preprocessing.unilmv2_tokenizer import UniLMv2Tokenizer
 
 
@@ -92,19 +93,14 @@ class UniLMv2SpanQAPreprocessor(Preprocessor):
         if not isinstance(x, dict) or set(x) != {"question", "context"}:
             raise ValueError('Expected x = {"question": ..., "context": ...}, got '
                              f"{x!r:.200}.")
-        question, context = (tf.convert_to_tensor(x[key], tf.string)
-                             for key in ("question", "context"))
-        single = question.shape.rank == 0
-        if single:
-            question, context = question[None], context[None]
+        (question, context), unbatched = as_text_batch(x["question"], x["context"])
         inputs, passage = pack_question_and_passage(
             self.tokenizer.wordpiece, question, context, self.sequence_length,
             self.max_query_length)
         if y is not None:
             y = self._targets(context, y, passage)
-        if single:
-            inputs = {key: value[0] for key, value in inputs.items()}
-            y = None if y is None else {key: value[0] for key, value in y.items()}
+        if unbatched:
+            inputs, y = first_row(inputs), first_row(y)
         return keras.utils.pack_x_y_sample_weight(inputs, y, sample_weight)
 
     @staticmethod

@@ -1,10 +1,10 @@
 """`UniLMv2TextClassifierPreprocessor`: text (or text pairs) to `Classifier` inputs, as a layer."""
 
 import keras
-import tensorflow as tf
 from keras_hub.models import TextClassifierPreprocessor
 
 from unilmv2_tf.backbone import UniLMv2Backbone
+from unilmv2_tf.preprocessing.text_batch import as_text_batch, first_row
 from unilmv2_tf.preprocessing.text_pair_packer import TextPairPacker
 from unilmv2_tf.preprocessing.unilmv2_tokenizer import UniLMv2Tokenizer
 
@@ -54,10 +54,8 @@ class UniLMv2TextClassifierPreprocessor(TextClassifierPreprocessor):
         segments = x if isinstance(x, tuple) else (x,)
         if len(segments) not in (1, 2):
             raise ValueError(f"Expected one text or a pair of texts, got {len(segments)}.")
-        segments = [tf.convert_to_tensor(segment, tf.string) for segment in segments]
-        single = segments[0].shape.rank == 0
-        pieces = [self.tokenizer(s[None] if single else s) for s in segments]
-        features = self.packer(*pieces)
-        if single:
-            features = {key: value[0] for key, value in features.items()}
+        segments, unbatched = as_text_batch(*segments)
+        features = self.packer(*[self.tokenizer(segment) for segment in segments])
+        if unbatched:
+            features = first_row(features)
         return keras.utils.pack_x_y_sample_weight(features, y, sample_weight)
