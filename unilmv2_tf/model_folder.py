@@ -40,6 +40,10 @@ class ModelFolder:
     TASK_SETTINGS = "task_settings.json"
     LEGACY_TASK_SETTINGS = "task.json"  # before the preset layout; keras-hub's task config now
     QA_SETTINGS = "qa.json"
+    VALID_METRICS = "valid_metrics.json"  # finetune-classifier --valid_file
+    EVAL_METRICS = "eval_metrics.json"  # evaluate, without --output_file
+    DEV_PREDICTIONS = "dev_predictions.json"  # finetune-qa --dev_file
+    DEV_METRICS = "dev_metrics.json"
     BACKBONE_MODEL = "backbone.keras"
     CLASSIFIER_MODEL = "classifier.keras"
     SEQ2SEQ_MODEL = "seq2seq.keras"

@@ -49,4 +49,3 @@ def prepare_model_dir(model_dir, backbone, vocab_file, flag_names):
     shutil.copyfile(vocab_file, folder.file(ModelFolder.VOCABULARY))
     write_flags(folder.file(ModelFolder.FLAGS), flag_names)
     return folder
-

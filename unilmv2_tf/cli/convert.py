@@ -61,7 +61,6 @@ def run():
         raise ValueError(f"Cannot read --config {FLAGS.config}: {e}") from None
     converted = convert_checkpoint(read_state_dict(FLAGS.checkpoint), source, config_json)
     folder = ModelFolder(_prepare_output())
-    folder.write_config(converted.backbone)
     converted.backbone.save(folder.file(folder.BACKBONE_MODEL))
     if converted.pretrainer is not None:  # the LM head too, as `unilmv2 pretrain` writes it
         manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=converted.pretrainer),

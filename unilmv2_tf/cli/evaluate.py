@@ -1,7 +1,5 @@
 """`unilmv2 evaluate`: score a fine-tuned classifier on a labeled file, write predictions."""
 
-import os
-
 from absl import flags
 
 from unilmv2_tf.cli.command_runner import run_command
@@ -25,10 +23,11 @@ def main(argv):
 
 
 def run():
+    from unilmv2_tf.model_folder import ModelFolder
     from unilmv2_tf.models import evaluate_classifier, load_classifier
 
     model, tokenizer, task = load_classifier(FLAGS.model_dir)
-    output = FLAGS.output_file or os.path.join(FLAGS.model_dir, "eval_metrics.json")
+    output = FLAGS.output_file or ModelFolder(FLAGS.model_dir).file(ModelFolder.EVAL_METRICS)
     scores = evaluate_classifier(model, tokenizer, task, FLAGS.input_file, output,
                                  FLAGS.skip_malformed)
     print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"

@@ -97,6 +97,6 @@ def run():
           f"(keras_hub.models.TextClassifier.from_preset)")
     if FLAGS.valid_file:
         scores = evaluate_classifier(model, tokenizer, task, FLAGS.valid_file,
-                                     folder.file("valid_metrics.json"))
+                                     folder.file(folder.VALID_METRICS))
         print("  valid: " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()
                                       if isinstance(v, float)))

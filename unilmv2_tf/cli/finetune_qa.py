@@ -1,7 +1,6 @@
 """`unilmv2 finetune-qa`: extractive QA (SQuAD v1.1 / v2.0) with `SpanQA`."""
 
 import json
-import os
 
 from absl import flags
 
@@ -101,8 +100,8 @@ def run():
         answers = QAWindower.best_answers(dev, dev_windows, outputs, FLAGS.max_answer_length,
                                           allow_no_answer=FLAGS.version_2_with_negative)
         scores = squad_scores({k: a["text"] for k, a in answers.items()}, dev)
-        for name, value in (("dev_predictions.json", answers), ("dev_metrics.json", scores)):
-            with open(os.path.join(model_dir, name), "w", encoding="utf-8") as f:
+        for name, value in ((folder.DEV_PREDICTIONS, answers), (folder.DEV_METRICS, scores)):
+            with open(folder.file(name), "w", encoding="utf-8") as f:
                 json.dump(value, f, indent=2, ensure_ascii=False)
         print(f"  dev: exact_match {scores['exact_match']:.2f}  f1 {scores['f1']:.2f} "
               f"({scores['examples']} questions)")

@@ -57,11 +57,13 @@ def serving_module(model_dir, sequence_length=None, **generation_options):
 
 def _load_span_qa(folder, vocab):
     """`(model, tokenizer, settings)` from a `unilmv2 finetune-qa` `ModelFolder`."""
+    from unilmv2_tf.models import SpanQA
+
     if not folder.has(folder.QA_SETTINGS):
         raise FileNotFoundError(f"{folder.path} has {folder.SPAN_QA_MODEL} but no "
                                 f"{folder.QA_SETTINGS} (the settings `unilmv2 finetune-qa` "
                                 f"writes beside it).")
-    model = keras.saving.load_model(folder.file(folder.SPAN_QA_MODEL), compile=False)
+    model = SpanQA.load_file(folder.file(folder.SPAN_QA_MODEL))
     return model, WordPieceTokenizer(vocab), folder.read_json(folder.QA_SETTINGS)
 
 

@@ -293,4 +293,3 @@ def special_ids(tokenizer, **given):
             raise ValueError(f"{name}={value} but the tokenizer's is {own}.")
         ids[name] = int(value if value is not None else own if own is not None else default)
     return ids
-
