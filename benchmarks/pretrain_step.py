@@ -87,6 +87,15 @@ def time_steps(train_step, warmup, steps):
     return (time.perf_counter() - start) / steps, first
 
 
+def pretraining_batch(tokenizer, sequence_length, batch_size):
+    """The first PMLM batch of the bundled corpus (seed 0), and its masker."""
+    masker = PMLMMasker.for_tokenizer(tokenizer,
+                                      PMLMMasker.default_max_predictions(sequence_length))
+    data = make_pretraining_dataset([assets.DEFAULT_CORPUS], tokenizer, masker,
+                                    sequence_length, batch_size, seed=0)
+    return next(iter(data)), masker
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="small")
@@ -113,10 +122,7 @@ def main():
 
     tokenizer = WordPieceTokenizer()
     config = UniLMv2Config.from_preset(args.preset, vocab_size=tokenizer.vocabulary_size)
-    masker = PMLMMasker.for_tokenizer(
-        tokenizer, PMLMMasker.default_max_predictions(args.sequence_length))
-    batch = next(iter(make_pretraining_dataset([assets.DEFAULT_CORPUS], tokenizer, masker,
-                                               args.sequence_length, args.batch_size, seed=0)))
+    batch, masker = pretraining_batch(tokenizer, args.sequence_length, args.batch_size)
     num_steps = int(-tf.reduce_min(batch["step_weights"]))
     length = args.sequence_length
 

@@ -1,0 +1,164 @@
+"""Where a step's time goes: the top TensorFlow ops by time, from the TF profiler.
+
+    python benchmarks/profile_ops.py [--preset=base --batch_size=8 --sequence_length=128
+                                      --decode_preset=small --top=10]
+
+Traces (`tf.profiler.experimental`) in one process, each after untimed warm-up steps:
+a PMLM and an MLM training step in float32 and in mixed_bfloat16 (the batch of
+`pretrain_step.py`), and cached decoding with the default settings (`KVCacheDecoder`, no
+jit; greedy and beam 4, batch 1, 126-piece sources, 32 tokens; `--decode_preset`). Every op
+event the executor recorded is summed by op type; a table per variant gives milliseconds per
+step (per generated token for decoding) and the share of all op time. Op time can exceed the
+wall time: the two cores run independent ops side by side. Writes JSON.
+"""
+
+import argparse
+import collections
+import glob
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from benchmark_report import write_report  # noqa: E402
+from machine_peak import load_average  # noqa: E402
+from pretrain_step import pretraining_batch  # noqa: E402
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
+
+from unilmv2_tf import UniLMv2Backbone, UniLMv2Config, assets  # noqa: E402
+from unilmv2_tf.data import read_jsonl_records  # noqa: E402
+from unilmv2_tf.generation import KVCacheDecoder, beam_search, greedy_search  # noqa: E402
+from unilmv2_tf.layers import MaskedLMHead  # noqa: E402
+from unilmv2_tf.models import PMLMPretrainer  # noqa: E402
+from unilmv2_tf.models.seq2seq_lm import source_width  # noqa: E402
+from unilmv2_tf.preprocessing import Seq2SeqPacker, WordPieceTokenizer  # noqa: E402
+from unilmv2_tf.training import create_optimizer  # noqa: E402
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures",
+                       "synopsis_valid.jsonl")
+
+
+def op_times(run, repeats):
+    """Traces `repeats` calls of `run`; returns ({op type: seconds per call}, wall s per call).
+
+    The executor names each op event `<op name>:<op type>`; framework events (thread pools,
+    eager dispatch) carry `::` or no `:` and are left out."""
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        started = time.perf_counter()
+        for _ in range(repeats):
+            run()
+        wall = (time.perf_counter() - started) / repeats
+        tf.profiler.experimental.stop()
+        totals = collections.Counter()
+        for path in glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True):
+            space = xplane_pb2.XSpace()
+            with open(path, "rb") as f:
+                space.ParseFromString(f.read())
+            for plane in space.planes:
+                names = {key: m.name for key, m in plane.event_metadata.items()}
+                for line in plane.lines:
+                    if not line.name.startswith("tf_Compute"):
+                        continue
+                    for event in line.events:
+                        name = names[event.metadata_id]
+                        if ":" in name and "::" not in name:
+                            totals[name.rsplit(":", 1)[1]] += event.duration_ps * 1e-12
+    return {op: seconds / repeats for op, seconds in totals.items()}, wall
+
+
+def training_variants(args, tokenizer):
+    """`{name: (train_step, steps)}` for PMLM and MLM in float32 and mixed_bfloat16."""
+    config = UniLMv2Config.from_preset(args.preset, vocab_size=tokenizer.vocabulary_size)
+    batch, _ = pretraining_batch(tokenizer, args.sequence_length, args.batch_size)
+    variants = {}
+    for policy in ("float32", "mixed_bfloat16"):
+        keras.mixed_precision.set_global_policy(policy)
+        for objective in ("pmlm", "mlm"):
+            keras.utils.set_random_seed(0)
+            model = PMLMPretrainer(UniLMv2Backbone(config), objective=objective,
+                                   compile=False)
+            model.compile(optimizer=create_optimizer(1e-4, 1000, 10))
+            variants[f"{objective} {policy}"] = (
+                lambda m=model: m.train_on_batch(batch), args.train_steps)
+    keras.mixed_precision.set_global_policy("float32")
+    return variants
+
+
+def decoding_variants(args, tokenizer):
+    """`{name: (decode, tokens)}`: cached greedy and beam 4 at batch 1, default settings."""
+    keras.utils.set_random_seed(0)
+    target_length, source_length = args.target_length, 128
+    backbone = UniLMv2Backbone.from_size(args.decode_preset).with_max_positions(
+        source_length + target_length)
+    head = MaskedLMHead(backbone.token_embedding)
+    head.build((None, None, backbone.config.hidden_size))
+    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"])]
+    pieces = next(p for p in tokenizer.tokenize(texts).to_list()
+                  if len(p) >= source_length - 2)
+    packer = Seq2SeqPacker.for_tokenizer(tokenizer, source_length, target_length)
+    packed = packer.pack_source(tf.ragged.constant([pieces[:source_length - 2]]))
+    width = source_width(packed["source_length"].numpy(), source_length)
+    source = {k: packed[k][:, :width] for k in ("token_ids", "padding_mask")}
+    decoder = KVCacheDecoder(backbone, head, target_length, tokenizer.mask_id)
+    options = {"min_length": target_length, "ngram_size": 0}
+    searches = {"decode greedy x1": lambda s: greedy_search(decoder, s, tokenizer.sep_id,
+                                                            **options),
+                "decode beam4 x1": lambda s: beam_search(decoder, s, tokenizer.sep_id,
+                                                         beam_size=4, **options)}
+    variants = {}
+    for name, search in searches.items():
+        function = tf.function(search)
+        variants[name] = (lambda f=function: f(source)["token_ids"].numpy(), target_length)
+    return variants
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="base")
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--sequence_length", type=int, default=128)
+    parser.add_argument("--train_steps", type=int, default=2, help="Traced training steps.")
+    parser.add_argument("--decode_preset", default="small")
+    parser.add_argument("--target_length", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3, help="Traced decoding runs.")
+    parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--only", default="", help="Comma-separated variant names to run.")
+    parser.add_argument("--output", default="benchmarks/profile_ops.json")
+    args = parser.parse_args()
+    tokenizer = WordPieceTokenizer(assets.BERT_UNCASED_VOCAB)
+    variants = {**training_variants(args, tokenizer), **decoding_variants(args, tokenizer)}
+    if args.only:
+        chosen = args.only.split(",")
+        unknown = sorted(set(chosen) - set(variants))
+        if unknown:
+            raise SystemExit(f"--only: unknown variants {unknown}; known: {sorted(variants)}")
+        variants = {name: variants[name] for name in chosen}
+    loads, results = [load_average()], {}
+    for name, (run, per_call) in variants.items():
+        training = not name.startswith("decode")
+        run()  # trace the function, warm the thread pools
+        run()
+        times, wall = op_times(run, args.train_steps if training else args.repeats)
+        unit = "step" if training else "token"
+        total = sum(times.values())
+        top = sorted(times.items(), key=lambda kv: -kv[1])[:args.top]
+        results[name] = {"wall_ms_per_" + unit: 1000 * wall / (1 if training else per_call),
+                         "op_ms_per_" + unit: 1000 * total / (1 if training else per_call),
+                         "top_ops": {op: {"ms": 1000 * t / (1 if training else per_call),
+                                          "share": t / total} for op, t in top}}
+        print(f"\n{name}: wall {results[name]['wall_ms_per_' + unit]:.1f} ms per {unit}, "
+              f"op time {results[name]['op_ms_per_' + unit]:.1f} ms\n"
+              f"| op type | ms per {unit} | share of op time |\n|---|---:|---:|")
+        for op, row in results[name]["top_ops"].items():
+            print(f"| {op} | {row['ms']:.2f} | {row['share']:.1%} |")
+    loads.append(load_average())
+    print(f"\nload average {loads[0]['load_average_1m']} -> {loads[1]['load_average_1m']}")
+    write_report(args.output, {"args": vars(args), "variants": results, "load_average": loads})
+
+
+if __name__ == "__main__":
+    main()
