@@ -47,7 +47,7 @@ def test_block_with_cache_equals_full_forward():
                              attention_dropout=0.0)
     bias_layer = RelativePositionBias(num_heads=2)
     full = np.asarray(block(x, attention_mask=causal, attention_bias=bias_layer(positions)))
-    cache = np.zeros((2, 2, t, 2, 4), "float32")
+    cache = (np.zeros((2, 2, t, 4), "float32"),) * 2  # keys, values: [B, heads, slots, size]
     outputs = []
     for start, end in [(0, 3), (3, 4), (4, 7)]:
         out, cache = block(x[:, start:end], attention_mask=causal[:, start:end],
@@ -85,7 +85,7 @@ def test_backbone_call_with_cache_equals_full_forward(tiny_config):
 def test_cache_requires_index():
     layer = RelativeMultiHeadAttention(num_heads=1, head_size=2)
     with pytest.raises(ValueError, match="cache_update_index"):
-        layer(np.ones((1, 1, 2), "float32"), cache=np.zeros((1, 2, 3, 1, 2), "float32"))
+        layer(np.ones((1, 1, 2), "float32"), cache=(np.zeros((1, 1, 3, 2), "float32"),) * 2)
 
 
 def _round_trip(model, inputs, tmp_path):

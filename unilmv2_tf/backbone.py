@@ -213,10 +213,14 @@ class UniLMv2Backbone(Backbone):
         return cls(**config)
 
     def init_cache(self, batch_size, max_length):
-        """A zero key/value cache `[B, num_layers, 2, max_length, heads, head_size]`."""
+        """A zero key/value cache: per layer a `(keys, values)` pair, each
+        `[B, heads, max_length, head_size]`. Separate tensors, so that a step copies only
+        what it updates (one stacked tensor was sliced, restacked and transposed every step).
+        """
         c = self.config
-        return ops.zeros((batch_size, c.num_layers, 2, max_length, c.num_heads, c.head_size),
-                         dtype=self.compute_dtype)
+        shape = (batch_size, c.num_heads, max_length, c.head_size)
+        return tuple((ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+                     for _ in range(c.num_layers))
 
     def call_with_cache(self, token_ids, segment_ids, position_ids, attention_mask, cache,
                         cache_update_index, cache_position_ids):
@@ -230,7 +234,8 @@ class UniLMv2Backbone(Backbone):
             token_ids, segment_ids, position_ids: int `[B, T]` of the new tokens.
             attention_mask: bool `[B, T, S]` over the cache slots (build it with
                 `PseudoMaskAttentionMask` from the new tokens' and the slots' step weights).
-            cache: `[B, num_layers, 2, S, heads, head_size]` from `init_cache`.
+            cache: per layer `(keys, values)`, each `[B, heads, S, head_size]`, from
+                `init_cache`.
             cache_update_index: int scalar.
             cache_position_ids: int `[B, S]`, the position id of every slot (the new tokens'
                 included), for the relative bias.
@@ -242,8 +247,8 @@ class UniLMv2Backbone(Backbone):
         if self.relative_position_bias is not None:
             bias = self.relative_position_bias(position_ids, cache_position_ids)
         layer_caches = []
-        for i, block in enumerate(self.transformer_layers):
+        for block, layer_cache in zip(self.transformer_layers, cache, strict=True):
             x, layer_cache = block(x, attention_mask=attention_mask, attention_bias=bias,
-                                   cache=cache[:, i], cache_update_index=cache_update_index)
+                                   cache=layer_cache, cache_update_index=cache_update_index)
             layer_caches.append(layer_cache)
-        return x, ops.stack(layer_caches, axis=1)
+        return x, tuple(layer_caches)

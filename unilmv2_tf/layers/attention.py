@@ -18,7 +18,8 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
         attention_mask: bool `[B, T, Tk]`, 1 = may attend. Fully masked rows attend uniformly
             (they belong to padding and are ignored downstream).
         attention_bias: float `[B or 1, num_heads, T, Tk]` added to the scaled scores.
-        cache: optional `[B, 2, S, num_heads, head_size]` keys and values of earlier tokens.
+        cache: optional `(keys, values)` of earlier tokens, each `[B, num_heads, S, head_size]`
+            (heads first: the score and value products read it without a transpose).
         cache_update_index: int; the keys/values of `hidden_states` are written to cache slots
             `[index, index + T)`, then the queries attend over all `S` slots (mask them with
             `attention_mask [B, T, S]`).
@@ -64,14 +65,18 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
         query = self._split_heads(self.query_dense(hidden_states))
         key = self._split_heads(self.key_dense(hidden_states))
         value = self._split_heads(self.value_dense(hidden_states))
+        keys_layout = "bknh"
         if cache is not None:
             if cache_update_index is None:
                 raise ValueError("`cache_update_index` is required when `cache` is given.")
-            start = (0, cache_update_index, 0, 0)
-            key = ops.slice_update(cache[:, 0], start, ops.cast(key, cache.dtype))
-            value = ops.slice_update(cache[:, 1], start, ops.cast(value, cache.dtype))
-            cache = ops.stack((key, value), axis=1)
-        scores = ops.einsum("bqnh,bknh->bnqk", ops.cast(query, "float32"),
+            # Only the T new rows are transposed to the cache's heads-first layout; the
+            # whole cache is copied once (the update), not re-laid out for every product.
+            start = (0, 0, cache_update_index, 0)
+            key, value = (ops.slice_update(old, start, ops.cast(
+                ops.transpose(new, (0, 2, 1, 3)), old.dtype))
+                for old, new in zip(cache, (key, value)))
+            cache, keys_layout = (key, value), "bnkh"
+        scores = ops.einsum(f"bqnh,{keys_layout}->bnqk", ops.cast(query, "float32"),
                             ops.cast(key, "float32"))
         scores = scores * (1.0 / float(self.head_size) ** 0.5)
         if attention_bias is not None:
@@ -81,7 +86,8 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
             scores = ops.where(mask, scores, -1e9)
         probs = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
         probs = self.dropout_layer(probs, training=training)
-        context = ops.einsum("bnqk,bknh->bqnh", probs, ops.cast(value, self.compute_dtype))
+        context = ops.einsum(f"bnqk,{keys_layout}->bqnh", probs,
+                             ops.cast(value, self.compute_dtype))
         shape = ops.shape(context)
         context = ops.reshape(context, (shape[0], shape[1], self.num_heads * self.head_size))
         output = self.output_dense(context)
