@@ -18,6 +18,7 @@ from unilmv2_tf.metrics import accuracy, correlations, f1_scores, matthews_corre
 from unilmv2_tf.models import Classifier, evaluate_classifier
 from unilmv2_tf.models.classifier import encoder_features
 from unilmv2_tf.preprocessing import TextPairPacker
+from unilmv2_tf.training.precision import cpu_has_bfloat16
 
 TRAIN = os.path.join(FIXTURES, "sections_train.jsonl")
 VALID = os.path.join(FIXTURES, "sections_valid.jsonl")
@@ -203,9 +204,13 @@ def test_lora_fine_tuning_trains_only_the_lora_factors(tmp_path, tokenizer):
          f"--init_checkpoint={tmp_path / 'backbone.keras'}", f"--model_dir={model_dir}",
          f"--train_file={os.path.join(FIXTURES, 'sections_train.jsonl')}",
          "--sequence_length=32", "--batch_size=8", "--train_steps=4", "--checkpoint_every=2",
-         "--learning_rate=1e-2", "--lora_rank=2"], env=env, capture_output=True, text=True,
-        timeout=600)
+         "--learning_rate=1e-2", "--lora_rank=2", "--dtype_policy=auto"], env=env,
+        capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    # auto resolves to this CPU's faster precision, and flags.json records the choice
+    chosen = "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    assert f"--dtype_policy=auto chose {chosen}" in result.stdout
+    assert json.loads((model_dir / "flags.json").read_text())["dtype_policy"] == chosen
     trained = keras.saving.load_model(model_dir / "classifier.keras", compile=False)
     assert not any("lora" in w.path for w in trained.weights)
     before = {w.path: w.numpy() for w in backbone.weights}

@@ -5,7 +5,8 @@
 # from `make minilm`), TRAIN_STEPS, LEARNING_RATE, DTYPE_POLICY, SEQUENCE_LENGTH (128), POOLING,
 # PRESET.
 # Unset, INIT_CHECKPOINT leaves the tiny preset to start from random weights (float32, lr 1e-3,
-# 2,000 steps, [CLS]); set, the defaults are those tuned for a pretrained start (mixed_bfloat16,
+# 2,000 steps, [CLS]); set, the defaults are those tuned for a pretrained start (precision
+# `auto`: mixed_bfloat16 on a CPU with a bfloat16 unit, else float32;
 # lr 2e-4, 1,500 steps, mean pooling).
 set -euo pipefail
 DATA=${DATA:-../shared/data/debian-sections}
@@ -13,7 +14,7 @@ MODEL_DIR=${1:-models/classification}
 PY=${PY:-.venv/bin/python}
 if [[ -n "${INIT_CHECKPOINT:-}" ]]; then
   INIT=(--init_checkpoint="$INIT_CHECKPOINT")
-  : "${TRAIN_STEPS:=1500}" "${LEARNING_RATE:=2e-4}" "${DTYPE_POLICY:=mixed_bfloat16}"
+  : "${TRAIN_STEPS:=1500}" "${LEARNING_RATE:=2e-4}" "${DTYPE_POLICY:=auto}"
   : "${POOLING:=mean}"
 else
   INIT=()

@@ -5,7 +5,8 @@
 # models/minilm-l6 from `make minilm`), TRAIN_STEPS, LEARNING_RATE, SOURCE_LENGTH,
 # TARGET_LENGTH, TARGET_MASK_PROB, DTYPE_POLICY, PRESET, DECODE_EXAMPLES. Unset,
 # INIT_CHECKPOINT leaves the tiny preset to start from random weights (float32, lr 2e-3,
-# 3,000 steps); set, the defaults are those tuned for a pretrained start (mixed_bfloat16,
+# 3,000 steps); set, the defaults are those tuned for a pretrained start (precision `auto`:
+# mixed_bfloat16 on a CPU with a bfloat16 unit, else float32;
 # lr 1e-4, 1,500 steps).
 set -euo pipefail
 DATA=${DATA:-../shared/data/debian-synopsis}
@@ -13,7 +14,7 @@ MODEL_DIR=${1:-models/summarization}
 PY=${PY:-.venv/bin/python}
 if [[ -n "${INIT_CHECKPOINT:-}" ]]; then
   INIT=(--init_checkpoint="$INIT_CHECKPOINT")
-  : "${TRAIN_STEPS:=1500}" "${LEARNING_RATE:=1e-4}" "${DTYPE_POLICY:=mixed_bfloat16}"
+  : "${TRAIN_STEPS:=1500}" "${LEARNING_RATE:=1e-4}" "${DTYPE_POLICY:=auto}"
 else
   INIT=()
   : "${TRAIN_STEPS:=3000}" "${LEARNING_RATE:=2e-3}" "${DTYPE_POLICY:=float32}"

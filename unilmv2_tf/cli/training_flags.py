@@ -7,7 +7,7 @@ from absl import flags
 from unilmv2_tf.training.strategy import STRATEGIES
 
 FLAGS = flags.FLAGS
-DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 TRAINING_FLAGS = ("distribution_strategy", "num_gpus", "tpu", "dtype_policy",
                   "gradient_accumulation_steps", "clip_norm", "jit_compile")
 
@@ -20,7 +20,10 @@ def define_training_flags(clip_norm):
     flags.DEFINE_string("tpu", "", "tpu: TPU name or grpc:// address ('' = the local TPU).")
     flags.DEFINE_enum("dtype_policy", "float32", DTYPE_POLICIES,
                       "Mixed precision: bfloat16 (TPU, recent GPUs/CPUs) or float16 (GPUs, "
-                      "with dynamic loss scaling); losses and softmax stay float32.")
+                      "with dynamic loss scaling); losses and softmax stay float32. auto: "
+                      "mixed_bfloat16 where the hardware computes bfloat16 (TPU, GPU of "
+                      "compute capability >= 8.0, CPU with avx512_bf16 or amx_bf16), else "
+                      "float32; flags.json records the choice.")
     flags.DEFINE_integer("gradient_accumulation_steps", 1,
                          "Average the gradients of k batches per update: the effective batch "
                          "is k x --batch_size; --train_steps counts updates.")
@@ -36,6 +39,11 @@ def check_training_flags(command):
              f"{FLAGS.gradient_accumulation_steps}.")
     if FLAGS.clip_norm < 0:
         fail(command, f"--clip_norm must be >= 0, got {FLAGS.clip_norm}.")
+    if FLAGS.dtype_policy == "auto":
+        from unilmv2_tf.training.precision import recommended_dtype_policy
+
+        FLAGS.dtype_policy = recommended_dtype_policy(FLAGS.distribution_strategy)
+        print(f"{command}: --dtype_policy=auto chose {FLAGS.dtype_policy} on this machine.")
 
 
 def training_setup():
