@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast pretrain minilm benchmark benchmark-decode benchmark-serving benchmark-scaling clean
+.PHONY: setup test test-fast pretrain minilm benchmark benchmark-decode benchmark-serving benchmark-scaling benchmark-profile clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ benchmark-serving: setup
 
 benchmark-scaling: setup
 	$(PY) benchmarks/scaling.py
+
+benchmark-profile: setup
+	$(PY) benchmarks/profile_ops.py
 
 clean:
 	rm -rf models saved_models/*/ .pytest_cache

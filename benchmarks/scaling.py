@@ -11,6 +11,8 @@ devices over the same cores. Each variant runs in its own subprocess, started on
 other by this script: TF fixes the logical devices at start-up, collectives of different sizes
 do not mix in one process, and peak memory is per process (resident set; on a GPU also the
 allocator's peak). Prints a table and the ratios to one device without jit, and writes JSON.
+Every row also gives the model's GFLOP/s (`transformer_flops`) and its fraction of the float32
+matmul peak, measured in this process before and after the variants, with the load average.
 
 On a CPU-only machine the logical devices share the same cores, so the table measures what
 the strategy costs (splitting the batch, all-reducing the gradients), not a speed-up.
@@ -28,6 +30,10 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmark_report import write_report  # noqa: E402
+from machine_peak import load_average, measure_peak, transformer_flops  # noqa: E402
+from unilmv2_tf import UniLMv2Config  # noqa: E402
+from unilmv2_tf.preprocessing import PMLMMasker  # noqa: E402
+
 
 def run_variant(args):
     """One variant in this process; prints `RESULT {json}`."""
@@ -116,6 +122,7 @@ def main():
     common = [f"--preset={args.preset}", f"--batch_size={args.batch_size}",
               f"--sequence_length={args.sequence_length}", f"--steps={args.steps}",
               f"--warmup={args.warmup}"]
+    peak_before, loads = measure_peak(), [load_average()]
     results = {}
     for replicas in [0] + replica_counts:
         for jit in (0, 1):
@@ -135,21 +142,36 @@ def main():
                 results[name] = {"error": message, "summary": error_summary(message)}
                 print(f"  failed: {results[name]['summary']}")
 
+    loads.append(load_average())
+    peak_after = measure_peak()
+    peak = max(peak_before["float32"], peak_after["float32"])
+    predictions = PMLMMasker.default_max_predictions(args.sequence_length)
+    flops = transformer_flops(UniLMv2Config.from_preset(args.preset), args.batch_size,
+                              args.sequence_length + 2 * predictions, 2 * predictions)
     base = results["one_device"].get("tokens_per_s")
     print(f"\n{args.preset} preset PMLM, global batch {args.batch_size} x "
-          f"{args.sequence_length} (+ appended part), {args.steps} timed steps, "
-          f"{os.cpu_count()} CPU cores\n")
-    print("| variant | tokens/s | s/step | vs one device | warm-up s | peak RSS MiB |\n"
-          "|---|---:|---:|---:|---:|---:|")
+          f"{args.sequence_length} (+{2 * predictions} appended), {args.steps} timed steps, "
+          f"{os.cpu_count()} CPU cores, load average {loads[0]['load_average_1m']} -> "
+          f"{loads[1]['load_average_1m']}, float32 matmul peak {peak_before['float32']:.0f} / "
+          f"{peak_after['float32']:.0f} GFLOP/s (before / after)\n")
+    print("| variant | tokens/s | s/step | GFLOP/s | of fp32 peak | vs one device | warm-up s "
+          "| peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         if "error" in r:
-            print(f"| {name} | failed: {r['summary']} | | | | |")
+            print(f"| {name} | failed: {r['summary']} | | | | | | |")
             continue
         ratio = r["tokens_per_s"] / base if base else float("nan")
         r["vs_one_device"] = ratio
-        print(f"| {name} | {r['tokens_per_s']:.0f} | {r['step_time_s']:.3f} | {ratio:.2f} | "
+        r["gflops_per_s"] = flops / r["step_time_s"] / 1e9
+        r["fraction_of_fp32_peak"] = r["gflops_per_s"] / peak
+        print(f"| {name} | {r['tokens_per_s']:.0f} | {r['step_time_s']:.3f} | "
+              f"{r['gflops_per_s']:.0f} | {r['fraction_of_fp32_peak']:.0%} | {ratio:.2f} | "
               f"{r['warmup_s']:.1f} | {r['peak_rss_mib']:.0f} |")
-    write_report(args.output, {"args": vars(args), "results": results})
+    write_report(args.output, {"args": vars(args), "results": results,
+                               "model_gflop_per_step": flops / 1e9,
+                               "peak_gflops": {"float32": peak, "before": peak_before,
+                                               "after": peak_after},
+                               "load_average": loads})
 
 
 if __name__ == "__main__":
