@@ -137,6 +137,22 @@ def test_generate_text_in_text_out(model):
         bare.generate("x")
 
 
+def test_generate_jit_compile_auto_uses_xla_for_beams_and_batches(model):
+    texts = ["a command line tool for images", "fonts for the console"]
+    model._search_functions.clear()
+    auto, auto_scores = model.generate(texts, beam_size=2, return_scores=True)
+    plain, plain_scores = model.generate(texts, beam_size=2, return_scores=True,
+                                         jit_compile=False)
+    assert auto == plain
+    np.testing.assert_allclose(auto_scores, plain_scores, atol=1e-4)
+    model.generate(texts[0])  # one source, greedy: no XLA
+    model.generate(texts)  # several sources, greedy: XLA
+    built = {(dict(options)["beam_size"], jit) for _, jit, options in model._search_functions}
+    assert built == {(2, True), (2, False), (1, False), (1, True)}
+    with pytest.raises(ValueError, match="jit_compile"):
+        model.generate(texts, jit_compile="yes")
+
+
 def test_generate_over_trimmed_sources_equals_the_full_padded_width(model):
     from unilmv2_tf.generation import beam_search
     from unilmv2_tf.models.seq2seq_lm import source_width

@@ -191,7 +191,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         return self._search_functions[key]
 
     def generate(self, inputs, beam_size=1, length_penalty=0.0, min_length=1, ngram_size=3,
-                 ngram_ignore_ids=(), max_length=None, batch_size=16, jit_compile=False,
+                 ngram_ignore_ids=(), max_length=None, batch_size=16, jit_compile="auto",
                  return_scores=False):
         """Generates targets for sources.
 
@@ -208,7 +208,12 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
             max_length: target slots, at most `max_target_length` (the default).
             batch_size: sources decoded together (the last batch is padded; fewer sources
                 than `batch_size` are decoded as one batch of their own size).
-            jit_compile: XLA-compile the search.
+            jit_compile: XLA-compile the search: True, False, or "auto" (the default): on
+                for beam search and for batches of several sources, off for one source decoded
+                greedily, as measured fastest on CPUs here (`benchmarks/decode.py`: beam 4 at
+                batch 1 1.7x-3.7x faster with XLA, greedy x 16 1.3x; greedy x 1 slower).
+                XLA compiles once per source width (sources are trimmed to the batch's longest,
+                rounded up to 16 slots), a few seconds each.
             return_scores: also return each output's score.
         """
         max_length = self.target_slots(max_length)
@@ -229,15 +234,19 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         if count == 0:
             return ([], np.zeros([0], np.float32)) if return_scores else []
         source = self.packer().pack_source(pieces)
+        batch_size = min(batch_size, count)
+        if jit_compile == "auto":
+            jit_compile = beam_size > 1 or batch_size > 1
+        elif not isinstance(jit_compile, bool):
+            raise ValueError(f'jit_compile must be True, False or "auto", got {jit_compile!r}.')
         search = self._search_function(max_length, jit_compile, {
             "beam_size": beam_size, "length_penalty": float(length_penalty),
             "min_length": min_length, "ngram_size": ngram_size,
             "ngram_ignore_ids": tuple(int(i) for i in ngram_ignore_ids)})
         token_ids, scores = [], []
         # Padding the last batch keeps one batch shape per call (one XLA compilation), but
-        # a call with fewer sources than `batch_size` only decodes its own rows: padding one
-        # source to 16 made a single `generate("text")` decode 16 rows (5x the time).
-        batch_size = min(batch_size, count)
+        # a call with fewer sources than `batch_size` only decodes its own rows (above):
+        # padding one source to 16 made a single `generate("text")` decode 16 rows.
         for start in range(0, count, batch_size):
             rows = tf.range(start, start + batch_size) % count  # pad the last batch
             width = source_width(tf.gather(source["source_length"], rows),
