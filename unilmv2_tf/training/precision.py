@@ -1,9 +1,9 @@
 """`recommended_dtype_policy`: the precision that is fastest on this machine (`--dtype_policy=auto`).
 
 bfloat16 pays off only where the hardware computes it: on a CPU without the `avx512_bf16` or
-`amx_bf16` instructions oneDNN converts every product back to float32, and a MiniLM
-fine-tuning step measured 1.12x slower in mixed_bfloat16 than in float32 (AVX2 EPYC, 2 cores),
-where a CPU with `avx512_bf16` ran it 1.37x faster (benchmarks/precision_parity.py).
+`amx_bf16` instructions oneDNN converts every product back to float32, and bf16 steps took
+0.93-1.40x the float32 time (AVX2 EPYC, 2 cores; README, Precision), where a CPU with
+`avx512_bf16` ran a MiniLM step 1.37x faster (benchmarks/precision_parity.py).
 """
 
 CPU_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
