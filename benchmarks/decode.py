@@ -73,6 +73,31 @@ class HiddenStateCacheDecoder(KVCacheDecoder):
         return x, {"history": tuple(histories)}
 
 
+def decoding_inputs(tokenizer, preset, source_length, target_length, source_pieces, sizes):
+    """`(backbone, head, sources)`: `preset` with random weights (seed 0) and its tied LM head,
+    and for each batch size in `sizes` that many fixture sources of exactly `source_pieces`
+    word pieces (cycled when the fixture has fewer), packed and trimmed to their
+    `source_width` as `Seq2SeqLM.generate` does."""
+    tf.keras.utils.set_random_seed(0)
+    backbone = UniLMv2Backbone.from_size(preset).with_max_positions(
+        source_length + target_length)
+    head = MaskedLMHead(backbone.token_embedding)
+    head.build((None, None, backbone.config.hidden_size))
+    packer = Seq2SeqPacker.for_tokenizer(tokenizer, source_length, target_length)
+    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"])]
+    pieces = [p for p in tokenizer.tokenize(texts).to_list() if len(p) >= source_pieces]
+    if not pieces:
+        raise ValueError(f"No fixture source has {source_pieces} word pieces.")
+    pieces = tf.ragged.constant([pieces[i % len(pieces)][:source_pieces]
+                                 for i in range(max(sizes))])
+    sources = {}
+    for size in sizes:
+        packed = packer.pack_source(pieces[:size])
+        width = source_width(packed["source_length"].numpy(), source_length)
+        sources[size] = {k: packed[k][:, :width] for k in ("token_ids", "padding_mask")}
+    return backbone, head, sources
+
+
 def time_search(search, source, jit_compile, repeats):
     function = tf.function(search, jit_compile=jit_compile)
     started = time.perf_counter()
@@ -99,24 +124,9 @@ def main():
     args = parser.parse_args()
 
     tokenizer = WordPieceTokenizer(assets.BERT_UNCASED_VOCAB)
-    tf.keras.utils.set_random_seed(0)
-    backbone = UniLMv2Backbone.from_size(args.preset).with_max_positions(
-        args.source_length + args.target_length)
-    head = MaskedLMHead(backbone.token_embedding)
-    head.build((None, None, backbone.config.hidden_size))
-    packer = Seq2SeqPacker.for_tokenizer(tokenizer, args.source_length, args.target_length)
     args.source_pieces = args.source_pieces or args.source_length - 2
-    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"])]
-    pieces = [p for p in tokenizer.tokenize(texts).to_list() if len(p) >= args.source_pieces]
-    if not pieces:
-        raise ValueError(f"No fixture source has {args.source_pieces} word pieces.")
-    pieces = tf.ragged.constant([pieces[i % len(pieces)][:args.source_pieces]
-                                 for i in range(16)])  # cycled when fewer than 16
-    sources = {}
-    for size in (1, 16):
-        packed = packer.pack_source(pieces[:size])
-        width = source_width(packed["source_length"].numpy(), args.source_length)
-        sources[size] = {k: packed[k][:, :width] for k in ("token_ids", "padding_mask")}
+    backbone, head, sources = decoding_inputs(tokenizer, args.preset, args.source_length,
+                                              args.target_length, args.source_pieces, (1, 16))
     classes = {"cached": KVCacheDecoder, "recompute": RecomputeDecoder,
                "s2s-ft": HiddenStateCacheDecoder}
     chosen = args.decoders.split(",")

@@ -22,6 +22,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmark_report import write_report  # noqa: E402
+from decode import decoding_inputs  # noqa: E402
 from machine_peak import load_average  # noqa: E402
 from pretrain_step import pretraining_batch  # noqa: E402
 import keras  # noqa: E402
@@ -29,16 +30,10 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
 from unilmv2_tf import UniLMv2Backbone, UniLMv2Config, assets  # noqa: E402
-from unilmv2_tf.data import read_jsonl_records  # noqa: E402
 from unilmv2_tf.generation import KVCacheDecoder, beam_search, greedy_search  # noqa: E402
-from unilmv2_tf.layers import MaskedLMHead  # noqa: E402
 from unilmv2_tf.models import PMLMPretrainer  # noqa: E402
-from unilmv2_tf.models.seq2seq_lm import source_width  # noqa: E402
-from unilmv2_tf.preprocessing import Seq2SeqPacker, WordPieceTokenizer  # noqa: E402
+from unilmv2_tf.preprocessing import WordPieceTokenizer  # noqa: E402
 from unilmv2_tf.training import create_optimizer  # noqa: E402
-
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures",
-                       "synopsis_valid.jsonl")
 
 
 def op_times(run, repeats):
@@ -90,19 +85,10 @@ def training_variants(args, tokenizer):
 
 def decoding_variants(args, tokenizer):
     """`{name: (decode, tokens)}`: cached greedy and beam 4 at batch 1, default settings."""
-    keras.utils.set_random_seed(0)
     target_length, source_length = args.target_length, 128
-    backbone = UniLMv2Backbone.from_size(args.decode_preset).with_max_positions(
-        source_length + target_length)
-    head = MaskedLMHead(backbone.token_embedding)
-    head.build((None, None, backbone.config.hidden_size))
-    texts = [r["source"] for r in read_jsonl_records(FIXTURE, ["source"])]
-    pieces = next(p for p in tokenizer.tokenize(texts).to_list()
-                  if len(p) >= source_length - 2)
-    packer = Seq2SeqPacker.for_tokenizer(tokenizer, source_length, target_length)
-    packed = packer.pack_source(tf.ragged.constant([pieces[:source_length - 2]]))
-    width = source_width(packed["source_length"].numpy(), source_length)
-    source = {k: packed[k][:, :width] for k in ("token_ids", "padding_mask")}
+    backbone, head, sources = decoding_inputs(tokenizer, args.decode_preset, source_length,
+                                              target_length, source_length - 2, (1,))
+    source = sources[1]
     decoder = KVCacheDecoder(backbone, head, target_length, tokenizer.mask_id)
     options = {"min_length": target_length, "ngram_size": 0}
     searches = {"decode greedy x1": lambda s: greedy_search(decoder, s, tokenizer.sep_id,
@@ -143,13 +129,13 @@ def main():
         run()  # trace the function, warm the thread pools
         run()
         times, wall = op_times(run, args.train_steps if training else args.repeats)
-        unit = "step" if training else "token"
+        unit, per = ("step", 1) if training else ("token", per_call)
         total = sum(times.values())
         top = sorted(times.items(), key=lambda kv: -kv[1])[:args.top]
-        results[name] = {"wall_ms_per_" + unit: 1000 * wall / (1 if training else per_call),
-                         "op_ms_per_" + unit: 1000 * total / (1 if training else per_call),
-                         "top_ops": {op: {"ms": 1000 * t / (1 if training else per_call),
-                                          "share": t / total} for op, t in top}}
+        results[name] = {"wall_ms_per_" + unit: 1000 * wall / per,
+                         "op_ms_per_" + unit: 1000 * total / per,
+                         "top_ops": {op: {"ms": 1000 * t / per, "share": t / total}
+                                     for op, t in top}}
         print(f"\n{name}: wall {results[name]['wall_ms_per_' + unit]:.1f} ms per {unit}, "
               f"op time {results[name]['op_ms_per_' + unit]:.1f} ms\n"
               f"| op type | ms per {unit} | share of op time |\n|---|---:|---:|")

@@ -47,8 +47,9 @@ def run():
     fields = [FLAGS.source_key] + ([FLAGS.target_key] if FLAGS.target_key else [])
     records = read_jsonl_records(FLAGS.input_file, fields, FLAGS.max_examples or None)
     model = Seq2SeqLM.load(FLAGS.model_dir)
+    jit_compile = "auto" if FLAGS.jit_compile is None else FLAGS.jit_compile
     options = {**generation_options(model.tokenizer.vocabulary),
-               "batch_size": FLAGS.batch_size, "jit_compile": "auto" if FLAGS.jit_compile is None else FLAGS.jit_compile}
+               "batch_size": FLAGS.batch_size, "jit_compile": jit_compile}
     sources = [r[FLAGS.source_key] for r in records]
     outputs = []
     progress = keras.utils.Progbar(len(sources), unit_name="example",

@@ -75,8 +75,8 @@ class PMLMPretrainer(TaskModel, keras_hub.models.MaskedLM):
         positions = {"ae": inputs["mask_positions"], "par": inputs["par_positions"]}
         logits = self.lm_head(sequence, ops.concatenate([positions[h] for h in self.heads], 1))
         # Split, not sliced: the gradient of a split is one concatenation, where each slice's
-        # gradient would be a zero-filled tensor of the full logits' size, then summed (that
-        # cost 0.8 s of a 5.9 s float32 `base` step, benchmarks/profile_ops.py).
+        # gradient would be a zero-filled tensor of the full logits' size, then summed (0.9 %
+        # of a float32 `base` step's op time, benchmarks/README.md).
         return {f"{head}_logits": part for head, part in
                 zip(self.heads, ops.split(logits, len(self.heads), axis=1))}
 

@@ -34,8 +34,6 @@ def recommended_dtype_policy(distribution_strategy="one_device", cpuinfo=None):
 
     >>> recommended_dtype_policy("tpu")
     'mixed_bfloat16'
-    >>> recommended_dtype_policy(cpuinfo="flags : fpu fma avx2")  # on a machine without GPUs
-    'float32'
     """
     if distribution_strategy == "tpu":
         return "mixed_bfloat16"
