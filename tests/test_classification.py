@@ -15,7 +15,7 @@ from conftest import FIXTURES, REPO
 from unilmv2_tf import UniLMv2Backbone
 from unilmv2_tf.data import label_ids, make_classification_dataset, read_classification_file
 from unilmv2_tf.metrics import accuracy, correlations, f1_scores, matthews_correlation
-from unilmv2_tf.models import Classifier, evaluate_classifier
+from unilmv2_tf.models import Classifier, classifier_logits, evaluate_classifier
 from unilmv2_tf.models.classifier import encoder_features
 from unilmv2_tf.preprocessing import TextPairPacker
 from unilmv2_tf.training.precision import cpu_has_bfloat16
@@ -147,6 +147,13 @@ def test_fine_tune_on_real_sections_lowers_validation_loss(tokenizer, tmp_path):
     scores = evaluate_classifier(model, tokenizer, task, VALID, str(tmp_path / "m.json"))
     assert scores["accuracy"] == pytest.approx(after["accuracy"], abs=1e-6)
     assert len((tmp_path / "m.json.predictions.jsonl").read_text().splitlines()) == 80
+    logits = classifier_logits(model, tokenizer, task, valid)
+    gold = np.array([labels.index(r["label"]) for r in valid])
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    assert -log_probs[np.arange(len(gold)), gold].mean() == pytest.approx(after["loss"], 1e-4)
+    written = [json.loads(line)["prediction"]
+               for line in (tmp_path / "m.json.predictions.jsonl").read_text().splitlines()]
+    assert [labels[i] for i in logits.argmax(-1)] == written
 
 
 @pytest.mark.slow

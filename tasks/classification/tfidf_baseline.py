@@ -35,6 +35,48 @@ def tfidf(texts, index, idf):
     return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
+class TfidfClassifier:
+    """TF-IDF features and a softmax regression over them, fitted on `texts` / `labels`."""
+
+    def __init__(self, texts, labels, max_terms=20000, l2=1e-5, steps=400):
+        self.labels = sorted(set(labels))
+        df = collections.Counter(t for text in texts for t in set(terms(text)))
+        vocabulary = [t for t, n in df.most_common(max_terms) if n >= 2]
+        self.index = {t: i for i, t in enumerate(vocabulary)}
+        self.idf = np.array([math.log((1 + len(texts)) / (1 + df[t])) + 1 for t in vocabulary],
+                            np.float32)
+        x = tfidf(texts, self.index, self.idf)
+        onehot = np.eye(len(self.labels), dtype=np.float32)[
+            [self.labels.index(label) for label in labels]]
+        self.weights = np.zeros((x.shape[1], len(self.labels)), np.float32)
+        self.bias = np.zeros(len(self.labels), np.float32)
+        moments = [np.zeros_like(self.weights), np.zeros_like(self.weights),
+                   np.zeros_like(self.bias), np.zeros_like(self.bias)]
+        for step in range(1, steps + 1):  # Adam, lr 0.1, full batch
+            error = (self._softmax(x) - onehot) / len(texts)
+            gradients = (x.T @ error + l2 * self.weights, error.sum(0))
+            for i, (parameter, gradient) in enumerate(zip((self.weights, self.bias), gradients)):
+                first, second = moments[2 * i], moments[2 * i + 1]
+                first[:] = 0.9 * first + 0.1 * gradient
+                second[:] = 0.999 * second + 0.001 * gradient ** 2
+                parameter -= 0.1 * (first / (1 - 0.9 ** step)) / (
+                    np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+
+    def _softmax(self, x):
+        logits = x @ self.weights + self.bias
+        probabilities = np.exp(logits - logits.max(1, keepdims=True))
+        return probabilities / probabilities.sum(1, keepdims=True)
+
+    def predict_proba(self, texts):
+        """`[len(texts), len(self.labels)]` class probabilities."""
+        return self._softmax(tfidf(texts, self.index, self.idf))
+
+
+def read_split(data, split):
+    return read_classification_file(os.path.join(data, f"{split}.jsonl"), text_key="text",
+                                    label_key="label")[0]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/debian-sections")
@@ -42,37 +84,12 @@ def main():
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--max_terms", type=int, default=20000)
     args = parser.parse_args()
-    train, valid = (read_classification_file(os.path.join(args.data, f"{split}.jsonl"),
-                                             text_key="text", label_key="label")[0]
-                    for split in ("train", "valid"))
-    labels = sorted({r["label"] for r in train})
-    df = collections.Counter(t for r in train for t in set(terms(r["text"])))
-    vocabulary = [t for t, n in df.most_common(args.max_terms) if n >= 2]
-    index = {t: i for i, t in enumerate(vocabulary)}
-    idf = np.array([math.log((1 + len(train)) / (1 + df[t])) + 1 for t in vocabulary],
-                   np.float32)
-    x, x_valid = (tfidf([r["text"] for r in rows], index, idf) for rows in (train, valid))
-    y = np.array([labels.index(r["label"]) for r in train])
-    y_valid = np.array([labels.index(r["label"]) for r in valid])
-    onehot = np.eye(len(labels), dtype=np.float32)[y]
-    weights = np.zeros((x.shape[1], len(labels)), np.float32)
-    bias = np.zeros(len(labels), np.float32)
-    moments = [np.zeros_like(weights), np.zeros_like(weights), np.zeros_like(bias),
-               np.zeros_like(bias)]
-    for step in range(1, args.steps + 1):  # Adam, lr 0.1, full batch
-        logits = x @ weights + bias
-        probabilities = np.exp(logits - logits.max(1, keepdims=True))
-        probabilities /= probabilities.sum(1, keepdims=True)
-        error = (probabilities - onehot) / len(y)
-        gradients = (x.T @ error + args.l2 * weights, error.sum(0))
-        for i, (parameter, gradient) in enumerate(zip((weights, bias), gradients)):
-            first, second = moments[2 * i], moments[2 * i + 1]
-            first[:] = 0.9 * first + 0.1 * gradient
-            second[:] = 0.999 * second + 0.001 * gradient ** 2
-            parameter -= 0.1 * (first / (1 - 0.9 ** step)) / (
-                np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
-    predicted = (x_valid @ weights + bias).argmax(1)
-    print(f"TF-IDF + logistic regression ({len(vocabulary)} terms, {len(train)} train texts) "
+    train, valid = (read_split(args.data, split) for split in ("train", "valid"))
+    model = TfidfClassifier([r["text"] for r in train], [r["label"] for r in train],
+                            args.max_terms, args.l2, args.steps)
+    y_valid = np.array([model.labels.index(r["label"]) for r in valid])
+    predicted = model.predict_proba([r["text"] for r in valid]).argmax(1)
+    print(f"TF-IDF + logistic regression ({len(model.index)} terms, {len(train)} train texts) "
           f"on {len(valid)} valid texts: accuracy {accuracy(predicted, y_valid):.4f}  "
           f"macro F1 {f1_scores(predicted, y_valid)['macro_f1']:.4f}")
 

@@ -34,16 +34,23 @@ def read_task_rows(path, task, skip_malformed=False, max_records=None):
     return records
 
 
+def classifier_logits(model, tokenizer, task, records):
+    """`[len(records), classes]` logits of `model` for `read_task_rows` records, packed as in
+    training (the sequence length and truncation of `task`)."""
+    packer = TextPairPacker.for_tokenizer(tokenizer, task["sequence_length"],
+                                          truncation=task["truncation"])
+    data = make_classification_dataset(records, tokenizer, packer, task["labels"],
+                                       batch_size=64, shuffle=False, repeat=False,
+                                       drop_remainder=False)
+    return np.concatenate([model(features).numpy() for features, _ in data])
+
+
 def evaluate_classifier(model, tokenizer, task, path, output_file, skip_malformed=False):
     """Predicts every row of `path`, writes metrics JSON to `output_file` and the predictions
     next to it, and returns the metrics."""
     records = read_task_rows(path, task, skip_malformed)
     labels = task["labels"]
-    packer = TextPairPacker.for_tokenizer(tokenizer, task["sequence_length"],
-                                          truncation=task["truncation"])
-    data = make_classification_dataset(records, tokenizer, packer, labels, batch_size=64,
-                                       shuffle=False, repeat=False, drop_remainder=False)
-    logits = np.concatenate([model(features).numpy() for features, _ in data])
+    logits = classifier_logits(model, tokenizer, task, records)
     if labels:
         gold = np.asarray(label_ids(records, labels))
         predicted = logits.argmax(-1)
