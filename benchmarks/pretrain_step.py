@@ -107,14 +107,18 @@ def main():
                         choices=["float32", "mixed_bfloat16", "mixed_float16"])
     parser.add_argument("--peak_size", type=int, default=2048,
                         help="Matrix size of the peak measurement (8192 for a GPU).")
+    parser.add_argument("--jit_compile", action="store_true",
+                        help="XLA-compile every variant's training step (as `unilmv2 pretrain "
+                        "--jit_compile`).")
     parser.add_argument("--skip_naive", action="store_true",
                         help="Leave out (c): tracing its passes takes many minutes on big presets.")
     parser.add_argument("--output", default=None,
                         help="JSON report; default "
-                        "benchmarks/pretrain_step[_<preset>][_<dtype_policy>].json.")
+                        "benchmarks/pretrain_step[_<preset>][_<dtype_policy>][_xla].json.")
     args = parser.parse_args()
     name = "pretrain_step" + ("" if args.preset == "small" else f"_{args.preset}")
     name += "" if args.dtype_policy == "float32" else f"_{args.dtype_policy}"
+    name += "_xla" if args.jit_compile else ""
     args.output = args.output or f"benchmarks/{name}.json"
     peak_before = measure_peak(args.peak_size)
     loads = [load_average()]
@@ -133,13 +137,13 @@ def main():
     for name, objective in (("pmlm", "pmlm"), ("mlm", "mlm")):
         keras.utils.set_random_seed(0)
         model = PMLMPretrainer(UniLMv2Backbone(config), objective=objective)
-        model.compile(optimizer=optimizer())
+        model.compile(optimizer=optimizer(), jit_compile=args.jit_compile)
         results[name] = time_steps(lambda m=model: m.train_on_batch(batch), args.warmup,
                                    args.steps)
     if not args.skip_naive:
         keras.utils.set_random_seed(0)
         naive = NaiveClozePretrainer(UniLMv2Backbone(config), num_steps)
-        naive.compile(optimizer=optimizer())
+        naive.compile(optimizer=optimizer(), jit_compile=args.jit_compile)
         results["naive"] = time_steps(lambda: naive.train_on_batch(batch), 1,
                                       max(args.steps // 2, 1))
 
@@ -150,7 +154,8 @@ def main():
         max_sequence_length=config.max_position_embeddings, dropout=config.hidden_dropout)
     hub = keras_hub.models.BertMaskedLM(hub_backbone, preprocessor=None)
     hub.compile(optimizer=optimizer(),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                jit_compile=args.jit_compile)
     hub_x = {"token_ids": batch["token_ids"][:, :length],
              "segment_ids": batch["segment_ids"][:, :length],
              "padding_mask": batch["padding_mask"][:, :length],
@@ -182,7 +187,8 @@ def main():
               "keras_hub_mlm": "(d) keras-hub BertMaskedLM"}
     print(f"\n{args.preset} preset ({config.num_layers}x{config.hidden_size}, vocab "
           f"{config.vocab_size}), batch {args.batch_size} x {length} (+{2 * masker.max_predictions}"
-          f" appended), {args.dtype_policy}, {args.steps} timed steps, {os.cpu_count()} CPU "
+          f" appended), {args.dtype_policy}, XLA {'on' if args.jit_compile else 'off'}, "
+          f"{args.steps} timed steps, {os.cpu_count()} CPU "
           f"cores, load average {loads[0]['load_average_1m']} -> {loads[1]['load_average_1m']}\n"
           f"matmul peak ({peak_key}): {peak:.0f} GFLOP/s (before {peak_before[peak_key]:.0f}, "
           f"after {peak_after[peak_key]:.0f})\n")
