@@ -37,14 +37,13 @@ def main():
     from unilmv2_tf.models import classifier_logits, load_classifier, read_task_rows
 
     model, tokenizer, task = load_classifier(args.model_dir)
-    valid_path = os.path.join(args.data, "valid.jsonl")
-    valid = read_task_rows(valid_path, task)
+    valid = read_task_rows(os.path.join(args.data, "valid.jsonl"), task)
     model_probabilities = softmax(classifier_logits(model, tokenizer, task, valid))
     train = read_split(args.data, "train")
     tfidf = TfidfClassifier([r["text"] for r in train], [r["label"] for r in train])
     if tfidf.labels != task["labels"]:
         raise ValueError(f"{args.model_dir} was trained on other labels than {args.data}.")
-    tfidf_probabilities = tfidf.predict_proba([r["text"] for r in read_split(args.data, "valid")])
+    tfidf_probabilities = tfidf.predict_proba([r["text"] for r in valid])
     gold = np.array([task["labels"].index(r["label"]) for r in valid])
     scores = {}
     for name, probabilities in (
