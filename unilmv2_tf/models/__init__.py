@@ -9,5 +9,5 @@ from unilmv2_tf.models.span_qa import SpanQA
 from unilmv2_tf.models.seq2seq_lm import Seq2SeqLM, label_smoothed_cross_entropy
 
 __all__ = ["Classifier", "OBJECTIVES", "PMLMPretrainer", "Seq2SeqLM", "SpanQA", "encoder_features",
-           "classifier_logits", "evaluate_classifier", "label_smoothed_cross_entropy", "load_classifier",
-           "load_pretrained", "read_task_rows"]
+           "classifier_logits", "evaluate_classifier", "label_smoothed_cross_entropy",
+           "load_classifier", "load_pretrained", "read_task_rows"]
