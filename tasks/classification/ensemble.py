@@ -9,21 +9,17 @@ beforehand (0.5), not tuned on valid. Writes `<model_dir>/ensemble_metrics.json`
 """
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tfidf_baseline import TfidfClassifier, read_split  # noqa: E402
+from tfidf_baseline import TfidfClassifier, read_split, softmax  # noqa: E402
 
+from unilmv2_tf.data import label_ids  # noqa: E402
 from unilmv2_tf.metrics import accuracy, f1_scores  # noqa: E402
-
-
-def softmax(logits):
-    exp = np.exp(logits - logits.max(1, keepdims=True))
-    return exp / exp.sum(1, keepdims=True)
+from unilmv2_tf.model_folder import ModelFolder  # noqa: E402
 
 
 def main():
@@ -44,7 +40,7 @@ def main():
     if tfidf.labels != task["labels"]:
         raise ValueError(f"{args.model_dir} was trained on other labels than {args.data}.")
     tfidf_probabilities = tfidf.predict_proba([r["text"] for r in valid])
-    gold = np.array([task["labels"].index(r["label"]) for r in valid])
+    gold = np.array(label_ids(valid, task["labels"]))
     scores = {}
     for name, probabilities in (
             ("model", model_probabilities), ("tfidf", tfidf_probabilities),
@@ -56,11 +52,9 @@ def main():
         print(f"{name:8s} accuracy {scores[name]['accuracy']:.4f}  "
               f"macro F1 {scores[name]['macro_f1']:.4f}")
     scores.update(tfidf_weight=args.tfidf_weight, examples=len(valid))
-    output = os.path.join(args.model_dir, "ensemble_metrics.json")
-    with open(output + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(scores, f, indent=2)
-    os.replace(output + ".tmp", output)
-    print(f"Wrote {output}")
+    folder = ModelFolder(args.model_dir)
+    folder.write_json("ensemble_metrics.json", scores)
+    print(f"Wrote {folder.file('ensemble_metrics.json')}")
 
 
 if __name__ == "__main__":

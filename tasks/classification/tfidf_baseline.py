@@ -35,6 +35,11 @@ def tfidf(texts, index, idf):
     return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
+def softmax(logits):
+    probabilities = np.exp(logits - logits.max(1, keepdims=True))
+    return probabilities / probabilities.sum(1, keepdims=True)
+
+
 class TfidfClassifier:
     """TF-IDF features and a softmax regression over them, fitted on `texts` / `labels`."""
 
@@ -63,9 +68,7 @@ class TfidfClassifier:
                     np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
 
     def _softmax(self, x):
-        logits = x @ self.weights + self.bias
-        probabilities = np.exp(logits - logits.max(1, keepdims=True))
-        return probabilities / probabilities.sum(1, keepdims=True)
+        return softmax(x @ self.weights + self.bias)
 
     def predict_proba(self, texts):
         """`[len(texts), len(self.labels)]` class probabilities."""
