@@ -26,18 +26,30 @@ def terms(text):
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
-def tfidf(texts, index, idf):
-    matrix = np.zeros((len(texts), len(index)), np.float32)
-    for row, text in enumerate(texts):
-        for term, count in collections.Counter(terms(text)).items():
-            if term in index:
-                matrix[row, index[term]] = (1 + math.log(count)) * idf[index[term]]
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-
-
 def softmax(logits):
     probabilities = np.exp(logits - logits.max(1, keepdims=True))
     return probabilities / probabilities.sum(1, keepdims=True)
+
+
+class TfidfFeatures:
+    """TF-IDF rows over the `max_terms` terms found in the most of `texts` (at least 2)."""
+
+    def __init__(self, texts, max_terms=20000):
+        df = collections.Counter(t for text in texts for t in set(terms(text)))
+        vocabulary = [t for t, n in df.most_common(max_terms) if n >= 2]
+        self.index = {t: i for i, t in enumerate(vocabulary)}
+        self.idf = np.array([math.log((1 + len(texts)) / (1 + df[t])) + 1 for t in vocabulary],
+                            np.float32)
+
+    def transform(self, texts):
+        """`[len(texts), terms]` sublinear-tf TF-IDF rows, L2-normalised."""
+        matrix = np.zeros((len(texts), len(self.index)), np.float32)
+        for row, text in enumerate(texts):
+            for term, count in collections.Counter(terms(text)).items():
+                if term in self.index:
+                    matrix[row, self.index[term]] = (1 + math.log(count)) * self.idf[
+                        self.index[term]]
+        return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
 class TfidfClassifier:
@@ -45,12 +57,8 @@ class TfidfClassifier:
 
     def __init__(self, texts, labels, max_terms=20000, l2=1e-5, steps=400):
         self.labels = sorted(set(labels))
-        df = collections.Counter(t for text in texts for t in set(terms(text)))
-        vocabulary = [t for t, n in df.most_common(max_terms) if n >= 2]
-        self.index = {t: i for i, t in enumerate(vocabulary)}
-        self.idf = np.array([math.log((1 + len(texts)) / (1 + df[t])) + 1 for t in vocabulary],
-                            np.float32)
-        x = tfidf(texts, self.index, self.idf)
+        self.features = TfidfFeatures(texts, max_terms)
+        x = self.features.transform(texts)
         onehot = np.eye(len(self.labels), dtype=np.float32)[
             [self.labels.index(label) for label in labels]]
         self.weights = np.zeros((x.shape[1], len(self.labels)), np.float32)
@@ -72,7 +80,7 @@ class TfidfClassifier:
 
     def predict_proba(self, texts):
         """`[len(texts), len(self.labels)]` class probabilities."""
-        return self._softmax(tfidf(texts, self.index, self.idf))
+        return self._softmax(self.features.transform(texts))
 
 
 def read_split(data, split):
@@ -92,7 +100,8 @@ def main():
                             args.max_terms, args.l2, args.steps)
     y_valid = np.array([model.labels.index(r["label"]) for r in valid])
     predicted = model.predict_proba([r["text"] for r in valid]).argmax(1)
-    print(f"TF-IDF + logistic regression ({len(model.index)} terms, {len(train)} train texts) "
+    print(f"TF-IDF + logistic regression ({len(model.features.index)} terms, "
+          f"{len(train)} train texts) "
           f"on {len(valid)} valid texts: accuracy {accuracy(predicted, y_valid):.4f}  "
           f"macro F1 {f1_scores(predicted, y_valid)['macro_f1']:.4f}")
 
