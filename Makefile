@@ -2,6 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# pytest-xdist workers for `make test`: each test file runs whole in one worker (its module
+# fixtures, such as one `fit`, are built once); two overlap one file's single-threaded Python
+# (tracing, imports, subprocess start-up) with another's TensorFlow kernels on 2 cores.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --doctest-modules
 
 .PHONY: setup test test-fast pretrain minilm benchmark benchmark-decode benchmark-serving benchmark-scaling benchmark-profile clean
 
@@ -14,10 +19,10 @@ $(VENV)/.installed: setup.py
 setup: $(VENV)/.installed
 
 test: setup
-	$(PY) -m pytest -q --doctest-modules tests unilmv2_tf
+	$(PYTEST) tests unilmv2_tf
 
 test-fast: setup
-	$(PY) -m pytest -q --doctest-modules -m "not slow" tests unilmv2_tf
+	$(PYTEST) -m "not slow" tests unilmv2_tf
 
 pretrain: setup
 	$(VENV)/bin/unilmv2 pretrain --model_dir=models/pretrain_tiny --preset=tiny \

@@ -28,7 +28,7 @@ setup(
         "nltk==3.10.4",
         "safetensors==0.8.0",
     ],
-    extras_require={"test": ["pytest==9.2.0"],
+    extras_require={"test": ["pytest==9.2.0", "pytest-xdist==3.8.0"],
                     # Only for reading PyTorch .bin checkpoints; safetensors need no torch.
                     "torch": ["torch>=2.4"]},
     entry_points={"console_scripts": ["unilmv2=unilmv2_tf.cli.main:main"]},
