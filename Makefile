@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 # pytest-xdist workers for `make test`: each test file runs whole in one worker (its module
 # fixtures, such as one `fit`, are built once); two overlap one file's single-threaded Python
 # (tracing, imports, subprocess start-up) with another's TensorFlow kernels on 2 cores.
+# TEST_WORKERS=0: one process, no workers.
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --doctest-modules
 
