@@ -24,11 +24,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tfidf_baseline import TfidfFeatures, read_split  # noqa: E402
 
+from unilmv2_tf.model_folder import ModelFolder  # noqa: E402
+
 BANDS = ((0.7, 1.01), (0.5, 0.7), (0.3, 0.5), (0.0, 0.3))
 
 
 def read_predictions(model_dir, valid):
-    path = os.path.join(model_dir, "valid_metrics.json.predictions.jsonl")
+    path = ModelFolder(model_dir).file(ModelFolder.VALID_METRICS) + ".predictions.jsonl"
     if not os.path.isfile(path):
         sys.exit(f"error_analysis: {path} not found; run `unilmv2 evaluate` on the valid split "
                  f"first.")
