@@ -38,6 +38,7 @@ def test_decode_writes_outputs_and_scores(model_dir, tmp_path):
     assert len(lines) == 5
     metrics = json.loads((tmp_path / "valid.txt.metrics.json").read_text())
     assert {"rouge1", "rouge2", "rougeL", "bleu4"} <= set(metrics) and metrics["examples"] == 5
+    assert metrics["dtype_policy"] == "float32"
     assert {"config.json", "vocab.txt", "flags.json", "seq2seq.keras", "task.json",
             "model.weights.h5", "preprocessor.json"} <= set(os.listdir(model_dir))
 
@@ -55,6 +56,7 @@ def test_the_folder_is_a_preset_that_generates_what_seq2seq_keras_does(model_dir
     (["--length_penalty=-1"], "--length_penalty must be >= 0"),
     (["--ngram_ignore=notaword"], "not in the vocabulary"),
     (["--input_file=/nonexistent.jsonl"], "File not found"),
+    (["--decode_dtype_policy=half"], "--decode_dtype_policy=half: value should be one of"),
 ])
 def test_decode_bad_flags(model_dir, tmp_path, args, message):
     flags = [f"--model_dir={model_dir}", f"--input_file={VALID}",

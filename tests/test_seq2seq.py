@@ -147,7 +147,8 @@ def test_generate_jit_compile_auto_uses_xla_for_beams_and_batches(model):
     np.testing.assert_allclose(auto_scores, plain_scores, atol=1e-4)
     model.generate(texts[0])  # one source, greedy: no XLA
     model.generate(texts)  # several sources, greedy: XLA
-    built = {(dict(options)["beam_size"], jit) for _, jit, options in model._search_functions}
+    built = {(dict(options)["beam_size"], jit) for _, jit, _, options in
+             model._search_functions}
     assert built == {(2, True), (2, False), (1, False), (1, True)}
     with pytest.raises(ValueError, match="jit_compile"):
         model.generate(texts, jit_compile="yes")
@@ -167,6 +168,63 @@ def test_generate_over_trimmed_sources_equals_the_full_padded_width(model):
                 for row, n in zip(full["token_ids"].numpy(), full["lengths"].numpy())]
     assert outputs == expected
     np.testing.assert_allclose(scores, full["scores"].numpy(), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def bf16_twin(model):
+    """`model`'s weights under mixed_bfloat16 (float32 variables, bfloat16 compute)."""
+    twin = Seq2SeqLM(UniLMv2Backbone(model.backbone.config, dtype="mixed_bfloat16"), 32, 12,
+                     tokenizer=model.tokenizer)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def test_a_mixed_precision_model_decodes_in_float32_on_its_own_weights(model, bf16_twin):
+    from unilmv2_tf.generation import DECODING_POLICIES
+    from unilmv2_tf.cli.generation_flags import DECODING_POLICIES as FLAG_VALUES
+
+    def policies():
+        return [layer.dtype_policy.name for layer in bf16_twin._flatten_layers()]
+
+    texts = ["a command line tool for images", "fonts for the console"]
+    before = policies()
+    want, want_scores = model.generate(texts, beam_size=2, return_scores=True)
+    got, got_scores = bf16_twin.generate(texts, beam_size=2, return_scores=True,
+                                         dtype_policy="float32")
+    assert got == want
+    np.testing.assert_allclose(got_scores, want_scores, atol=1e-6)
+    # Under its own policy the search rounds to bfloat16: the float32 search is not that.
+    _, own_scores = bf16_twin.generate(texts, beam_size=2, return_scores=True,
+                                       dtype_policy="model")
+    assert np.abs(own_scores - want_scores).max() > 1e-4
+    assert policies() == before and "mixed_bfloat16" in before  # every policy is back
+    # "auto": float32 where TensorFlow sees no accelerator.
+    on_gpu = bool(tf.config.list_logical_devices("GPU"))
+    _, auto_scores = bf16_twin.generate(texts, beam_size=2, return_scores=True)
+    np.testing.assert_array_equal(auto_scores, own_scores if on_gpu else got_scores)
+    # The search reads the live variables: later training is seen without a rebuild.
+    bias = bf16_twin.lm_head.output_bias
+    bias.assign(tf.one_hot(model.sep_id, bias.shape[0]) * 100.0)
+    assert bf16_twin.generate(texts, min_length=0, dtype_policy="float32") == ["", ""]
+    bias.assign(model.lm_head.output_bias)
+    with pytest.raises(ValueError, match="must be one of"):
+        bf16_twin.generate(texts, dtype_policy="half")
+    pure = Seq2SeqLM(UniLMv2Backbone(model.backbone.config, dtype="bfloat16"), 32, 12)
+    with pytest.raises(ValueError, match="needs float32 weights"):
+        pure.generate([[2000]], dtype_policy="float32")
+    assert FLAG_VALUES == list(DECODING_POLICIES)
+
+
+def test_the_exported_search_of_a_mixed_precision_model_computes_in_float32(model,
+                                                                            bf16_twin):
+    from unilmv2_tf.export import GeneratorServingModule
+
+    texts = ["a command line tool for images", "fonts for the console"]
+    want, want_scores = model.generate(texts, return_scores=True)
+    served = GeneratorServingModule(bf16_twin, dtype_policy="float32").generate(
+        tf.constant(texts))
+    assert [t.decode() for t in served["generated_text"].numpy()] == want
+    np.testing.assert_allclose(served["scores"], want_scores, atol=1e-5)
 
 
 def test_special_ids_come_from_the_tokenizer():

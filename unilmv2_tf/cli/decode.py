@@ -41,6 +41,7 @@ def run():
     import keras
 
     from unilmv2_tf.data import read_jsonl_records
+    from unilmv2_tf.generation import decoding_policy
     from unilmv2_tf.metrics import bleu4, rouge_scores
     from unilmv2_tf.models import Seq2SeqLM
 
@@ -50,6 +51,9 @@ def run():
     jit_compile = "auto" if FLAGS.jit_compile is None else FLAGS.jit_compile
     options = {**generation_options(model.tokenizer.vocabulary),
                "batch_size": FLAGS.batch_size, "jit_compile": jit_compile}
+    # Recorded as decided (the metrics file says what the search computed in).
+    options["dtype_policy"] = decoding_policy(model.backbone.dtype_policy,
+                                              options["dtype_policy"])
     sources = [r[FLAGS.source_key] for r in records]
     outputs = []
     progress = keras.utils.Progbar(len(sources), unit_name="example",

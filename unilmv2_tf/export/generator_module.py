@@ -18,6 +18,10 @@ class GeneratorServingModule(tf.Module):
     The module also carries an `EncoderServingModule` over the same backbone (`encode`,
     `encode_ids`, with the source length as sequence length).
 
+    The search computes under `dtype_policy` (see `Seq2SeqLM.generate`; "auto" is decided on
+    the machine that builds the module: float32 there when it has no GPU or TPU, which suits
+    a CPU TF Serving); the `encode` signatures keep the model's own policy.
+
     `beam_size` and `ngram_size` are fixed here (they set shapes). `max_length`, `min_length`
     and `length_penalty` are also scalar inputs of the signature whose defaults are the values
     given here (recorded as SignatureDef defaults, so requests may leave them out); a request
@@ -35,7 +39,7 @@ class GeneratorServingModule(tf.Module):
     """
 
     def __init__(self, model, beam_size=1, length_penalty=0.0, min_length=1, ngram_size=3,
-                 ngram_ignore_ids=(), max_length=None, name=None):
+                 ngram_ignore_ids=(), max_length=None, dtype_policy="auto", name=None):
         super().__init__(name=name)
         if model.tokenizer is None:
             raise ValueError("The model needs a tokenizer for text in / text out "
@@ -57,11 +61,13 @@ class GeneratorServingModule(tf.Module):
         self.ngram_ignore_ids = tuple(int(i) for i in ngram_ignore_ids)
         self._packer = model.packer()
         self._decoder = model.decoder(max_length)
+        precision = model.decoding_precision(dtype_policy)
 
         def generate(text, max_length=tf.constant(max_length, tf.int32),
                      min_length=tf.constant(min_length, tf.int32),
                      length_penalty=tf.constant(length_penalty, tf.float32)):
-            return self._generate(text, max_length, min_length, length_penalty)
+            with precision():  # entered while tracing: the graph keeps the precision
+                return self._generate(text, max_length, min_length, length_penalty)
 
         self.generate = tf.function(generate, input_signature=[
             tf.TensorSpec([None], tf.string, name="text"),

@@ -1,5 +1,6 @@
 """`Seq2SeqLM`: s2s fine-tuning with pseudo masks, and cached greedy / beam-search generation."""
 
+import functools
 import math
 
 import keras
@@ -8,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from unilmv2_tf.backbone import UniLMv2Backbone
-from unilmv2_tf.generation import KVCacheDecoder, beam_search, greedy_search
+from unilmv2_tf.generation import (KVCacheDecoder, beam_search, computing_in, decoding_policy,
+                                   greedy_search)
 from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.models.task_model import TaskModel
 from unilmv2_tf.preprocessing.seq2seq_lm_preprocessor import UniLMv2Seq2SeqLMPreprocessor
@@ -166,22 +168,33 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         return KVCacheDecoder(self.backbone, self.lm_head, max_length or self.max_target_length,
                               self.mask_id, self.target_segment_id)
 
-    def _search_function(self, max_length, jit_compile, options):
-        key = (max_length, jit_compile, tuple(sorted(options.items())))
+    def decoding_precision(self, dtype_policy="auto"):
+        """A function giving a context in which the backbone and LM head compute under the
+        decoding policy `dtype_policy` resolves to (`generate`'s argument; nothing changes
+        when it is the model's own). Enter the context while a search is traced."""
+        policy = decoding_policy(self.backbone.dtype_policy, dtype_policy)
+        switched = () if policy == self.backbone.dtype_policy.name else (
+            self.backbone, self.lm_head)
+        return functools.partial(computing_in, policy, *switched)
+
+    def _search_function(self, max_length, jit_compile, dtype_policy, options):
+        key = (max_length, jit_compile, dtype_policy, tuple(sorted(options.items())))
         if key not in self._search_functions:
             decoder = self.decoder(max_length)
             options = dict(options)
             beam_size = options.pop("beam_size")
+            precision = self.decoding_precision(dtype_policy)
             if beam_size == 1:
                 options.pop("length_penalty")  # one hypothesis: nothing to re-rank
 
             def search(token_ids, padding_mask):
                 source = {"token_ids": token_ids, "padding_mask": padding_mask}
-                if beam_size == 1:
-                    return greedy_search(decoder, source, self.sep_id, pad_id=self.pad_id,
-                                         **options)
-                return beam_search(decoder, source, self.sep_id, beam_size=beam_size,
-                                   **options)
+                with precision():  # entered while tracing: the graph keeps the precision
+                    if beam_size == 1:
+                        return greedy_search(decoder, source, self.sep_id, pad_id=self.pad_id,
+                                             **options)
+                    return beam_search(decoder, source, self.sep_id, beam_size=beam_size,
+                                       **options)
 
             # Any source width: `generate` trims each batch to its longest source, and one
             # trace serves every width (XLA still compiles once per width it meets).
@@ -192,7 +205,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
 
     def generate(self, inputs, beam_size=1, length_penalty=0.0, min_length=1, ngram_size=3,
                  ngram_ignore_ids=(), max_length=None, batch_size=16, jit_compile="auto",
-                 return_scores=False):
+                 dtype_policy="auto", return_scores=False):
         """Generates targets for sources.
 
         Args:
@@ -214,6 +227,11 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 batch 1 1.7x-3.7x faster with XLA, greedy x 16 1.3x; greedy x 1 slower).
                 XLA compiles once per source width (sources are trimmed to the batch's longest,
                 rounded up to 16 slots), a few seconds each.
+            dtype_policy: the precision the search computes in: "auto" (the default):
+                float32 on a machine without GPU or TPU, where it decodes 1.4x-1.6x faster
+                than mixed_bfloat16, else the model's own policy; "model"; or "float32",
+                "mixed_bfloat16", "mixed_float16" (see `decoding_policy`). The weights are
+                the model's own either way (nothing is copied).
             return_scores: also return each output's score.
         """
         max_length = self.target_slots(max_length)
@@ -239,7 +257,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
             jit_compile = beam_size > 1 or batch_size > 1
         elif not isinstance(jit_compile, bool):
             raise ValueError(f'jit_compile must be True, False or "auto", got {jit_compile!r}.')
-        search = self._search_function(max_length, jit_compile, {
+        search = self._search_function(max_length, jit_compile, dtype_policy, {
             "beam_size": beam_size, "length_penalty": float(length_penalty),
             "min_length": min_length, "ngram_size": ngram_size,
             "ngram_ignore_ids": tuple(int(i) for i in ngram_ignore_ids)})
