@@ -79,7 +79,8 @@ def decode(args, policy):
     pairs = read_jsonl_records(os.path.join(DATA, "debian-synopsis", "valid.jsonl"),
                                ["source", "target"], args.decode_examples)
     started = time.perf_counter()
-    outputs = rebuilt.generate([p["source"] for p in pairs], beam_size=4, length_penalty=0.6)
+    outputs = rebuilt.generate([p["source"] for p in pairs], beam_size=4, length_penalty=0.6,
+                               dtype_policy="model")  # not the float32 "auto" picks on CPUs
     seconds = time.perf_counter() - started
     return {"outputs": outputs, "seconds": seconds,
             **rouge_scores(outputs, [p["target"] for p in pairs])}
