@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from unilmv2_tf.data import read_classification_file
+from unilmv2_tf.data import label_ids, read_classification_file
 from unilmv2_tf.metrics import accuracy, f1_scores
 
 
@@ -98,7 +98,7 @@ def main():
     train, valid = (read_split(args.data, split) for split in ("train", "valid"))
     model = TfidfClassifier([r["text"] for r in train], [r["label"] for r in train],
                             args.max_terms, args.l2, args.steps)
-    y_valid = np.array([model.labels.index(r["label"]) for r in valid])
+    y_valid = np.array(label_ids(valid, model.labels))  # a label unseen in training: an error
     predicted = model.predict_proba([r["text"] for r in valid]).argmax(1)
     print(f"TF-IDF + logistic regression ({len(model.features.index)} terms, "
           f"{len(train)} train texts) "
