@@ -2,8 +2,8 @@
 
     python benchmarks/decode_precision.py [--presets=small,base --target_length=32]
 
-`Seq2SeqLM.generate` with its default settings (`jit_compile="auto"`), greedy at batch 1 and
-16 and beam 4 at batch 1, for three models with the same random weights, side by side in one
+`Seq2SeqLM.generate` with its default settings (`jit_compile="auto"`), greedy and beam 4 at
+batch 1 and 16, for three models with the same random weights, side by side in one
 process on the same real sources (fixture Debian descriptions cut to 126 word pieces):
 
 - float32: the model built under float32;

@@ -3,7 +3,7 @@
 A model fine-tuned under `mixed_bfloat16` decodes faster in float32 on CPUs: decoding
 multiplies a few rows (the batch's new tokens) by every weight matrix at each step, and under
 a mixed policy each step also casts every weight to bfloat16 (README, "Decoding precision":
-up to 1.7x slower than float32, and never faster, at the `small` and `base` sizes, greedy and
+up to 1.8x slower than float32, and never faster, at the `small` and `base` sizes, greedy and
 beam 4, batch 1 and 16, on a 2-core Xeon with AMX-BF16; `benchmarks/decode_precision.py`).
 """
 
