@@ -190,6 +190,19 @@ def test_search_compiles_with_xla(model):
     np.testing.assert_allclose(compiled["scores"], eager["scores"], atol=1e-4)
 
 
+def test_one_source_greedy_compiles_with_xla_and_equals_its_batched_row(model):
+    # One row is scored as two copies of itself (XLA's one-row product is slow): same values.
+    decoder = KVCacheDecoder(*model, max_length=8, mask_id=MASK)
+    one = sources([7])
+    compiled = tf.function(lambda s: greedy_search(decoder, s, EOS), jit_compile=True)(one)
+    eager = greedy_search(decoder, one, EOS)
+    batched = greedy_search(decoder, sources([7, 9]), EOS)
+    assert compiled["token_ids"].shape == (1, 8)
+    for got in (compiled, eager):
+        np.testing.assert_array_equal(got["token_ids"][0], batched["token_ids"][0])
+        np.testing.assert_allclose(got["scores"][0], batched["scores"][0], atol=1e-4)
+
+
 def test_search_rejects_bad_options(model):
     decoder = KVCacheDecoder(*model, max_length=4, mask_id=MASK)
     with pytest.raises(ValueError, match="beam_size"):

@@ -63,8 +63,16 @@ class Seq2SeqDecoder:
                        lambda: (log_probs, state))
 
     def _log_probs(self, hidden):
-        """`[N, hidden]` pseudo-mask states to float32 log-probabilities `[N, V]`."""
-        logits = self.lm_head(hidden[:, None, :])[:, 0]
+        """`[N, hidden]` pseudo-mask states to float32 log-probabilities `[N, V]`.
+
+        One row (greedy decoding of one source) is scored as two copies of itself: XLA's CPU
+        compiler rewrites a one-row product with the `[V, hidden]` embedding into a
+        multiply-and-reduce, which made that search slower with XLA than without (1,218
+        against 366 ms for 64 tokens in `benchmarks/decode.py`; 162 ms with two rows). Without
+        XLA the extra row costs no measurable time."""
+        rows = tf.shape(hidden)[0]
+        padded = tf.concat([hidden, hidden[:tf.maximum(2 - rows, 0)]], axis=0)
+        logits = self.lm_head(padded[:, None, :])[:rows, 0]
         return tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
 
     def _target_roles(self, batch, step):

@@ -223,10 +223,12 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 than `batch_size` are decoded as one batch of their own size).
             jit_compile: XLA-compile the search: True, False, or "auto" (the default): on
                 for beam search and for batches of several sources, off for one source decoded
-                greedily, as measured fastest on CPUs here (`benchmarks/decode.py`: beam 4 at
-                batch 1 1.7x-3.7x faster with XLA, greedy x 16 1.3x; greedy x 1 slower).
-                XLA compiles once per source width (sources are trimmed to the batch's longest,
-                rounded up to 16 slots), a few seconds each.
+                greedily. XLA compiles once per source width (sources are trimmed to the
+                batch's longest, rounded up to 16 slots), about 2 s each on 2 CPU cores; once
+                compiled it is the faster setting (`benchmarks/decode.py`: beam 4 at batch 1
+                1.8x, greedy x 16 1.3x, greedy x 1 1.6x), so one greedy source, mostly an
+                interactive call, skips the compilation. Pass True to decode many single
+                sources one at a time.
             dtype_policy: the precision the search computes in: "auto" (the default):
                 float32 on a machine without GPU or TPU, where it decodes up to 1.8x faster
                 than mixed_bfloat16 (never slower), else the model's own policy; "model"; or
