@@ -154,6 +154,20 @@ def test_generate_jit_compile_auto_uses_xla_for_beams_and_batches(model):
         model.generate(texts, jit_compile="yes")
 
 
+def test_generate_takes_keras_hub_input_forms(model):
+    texts = ["a command line tool for images", "fonts for the console", "a web browser"]
+    want = model.generate(texts, max_length=4)
+    dataset = tf.data.Dataset.from_tensor_slices(texts)
+    for inputs in (dataset.batch(2), dataset, {"encoder_text": texts},
+                   {"encoder_text": tf.constant(texts)}, tf.constant(texts),
+                   tf.data.Dataset.from_tensor_slices({"encoder_text": texts}).batch(2)):
+        assert model.generate(inputs, max_length=4) == want
+    assert model.generate(tf.constant(texts[0]), max_length=4) == want[:1]
+    assert model.generate(dataset.take(0)) == []
+    with pytest.raises(ValueError, match="'encoder_text' only"):
+        model.generate({"encoder_text": texts, "decoder_text": texts})
+
+
 def test_generate_over_trimmed_sources_equals_the_full_padded_width(model):
     from unilmv2_tf.generation import beam_search
     from unilmv2_tf.models.seq2seq_lm import source_width

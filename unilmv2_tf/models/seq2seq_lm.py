@@ -212,7 +212,10 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
             inputs: a string or list of strings (needs `tokenizer`; returns strings), or a list
                 of word-piece id lists / a ragged tensor without `[CLS]`/`[SEP]` (returns id
                 lists, `[SEP]` and after removed). Sources longer than `max_source_length - 2`
-                pieces are truncated; an empty source is allowed.
+                pieces are truncated; an empty source is allowed. keras-hub's forms work too:
+                a string tensor, `{"encoder_text": ...}`, or a `tf.data.Dataset` of strings,
+                of batches of strings or of such dicts (outputs for all its elements, in
+                order).
             beam_size: 1 = greedy search.
             length_penalty: GNMT alpha (0 = raw log-probability).
             min_length: tokens before `[SEP]` may be emitted.
@@ -239,6 +242,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         max_length = self.target_slots(max_length)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        inputs = plain_generate_inputs(inputs)
         texts = isinstance(inputs, str) or (
             isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], str))
         if texts:
@@ -293,6 +297,39 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 "label_smoothing": self.label_smoothing, "cls_id": self.cls_id,
                 "sep_id": self.sep_id, "mask_id": self.mask_id, "pad_id": self.pad_id,
                 "target_segment_id": self.target_segment_id}
+
+
+def plain_generate_inputs(inputs):
+    """keras-hub's `generate` input forms as a string or a list of strings: a
+    `tf.data.Dataset` (its elements concatenated), `{"encoder_text": texts}`, a string
+    tensor (rank 0 or 1), bytes. Anything else comes back as it is.
+
+    >>> plain_generate_inputs({"encoder_text": tf.constant([b"a tool", b"fonts"])})
+    ['a tool', 'fonts']
+    >>> plain_generate_inputs(tf.data.Dataset.from_tensor_slices(["x", "y", "z"]).batch(2))
+    ['x', 'y', 'z']
+    """
+    if isinstance(inputs, tf.data.Dataset):
+        texts = []
+        for element in inputs.as_numpy_iterator():
+            element = plain_generate_inputs(element)
+            texts += [element] if isinstance(element, str) else list(element)
+        return texts
+    if isinstance(inputs, dict):
+        if set(inputs) != {"encoder_text"}:
+            raise ValueError(
+                f"generate takes a dict with the key 'encoder_text' only (UniLMv2 decodes the "
+                f"target from its first token; no 'decoder_text' prompt), got {sorted(inputs)}.")
+        inputs = inputs["encoder_text"]
+    if tf.is_tensor(inputs) and inputs.dtype == tf.string:
+        inputs = inputs.numpy()
+    if isinstance(inputs, np.ndarray) and inputs.dtype.kind in "OSU":
+        inputs = inputs.item() if inputs.ndim == 0 else inputs.tolist()
+    if isinstance(inputs, bytes):
+        return inputs.decode("utf-8")
+    if isinstance(inputs, list) and inputs and isinstance(inputs[0], bytes):
+        return [x.decode("utf-8") for x in inputs]
+    return inputs
 
 
 SOURCE_BUCKET = 16
