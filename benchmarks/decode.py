@@ -11,8 +11,10 @@ exactly that many (`--source_pieces=40` for short sources). As `Seq2SeqLM.genera
 batch decodes over its longest source rounded up to 16 slots (`source_width`). EOS is held
 back (`min_length = target_length`), so every run generates exactly `target_length` tokens.
 Each row also gives the model arithmetic it did per second (`decoding_flops`) and that as a
-fraction of the machine's float32 matmul peak, measured in the same run before and after the
-timed part, with the load average. `--vocab_size=1024` times the same model with a small
+fraction of the machine's float32 matmul peak, and the weights it read per second
+(`decoding_weight_bytes`: every weight once a step) as a fraction of the memory read bandwidth
+(`measure_read_bandwidth`), the roof for a few rows; both measured in the same run before and
+after the timed part, with the load average. `--vocab_size=1024` times the same model with a small
 vocabulary, to separate the encoder's share of a step from the 30,522-word output layer's.
 
 - cached: `KVCacheDecoder` (keys/values of every layer; each step feeds 2 tokens);
@@ -32,7 +34,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmark_report import write_report  # noqa: E402
-from machine_peak import decoding_flops, load_average, measure_peak  # noqa: E402
+from machine_peak import (decoding_flops, decoding_weight_bytes, load_average,  # noqa: E402
+                          measure_peak, measure_read_bandwidth)
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
@@ -151,6 +154,7 @@ def main():
                 "beam4": lambda d, s: beam_search(d, s, tokenizer.sep_id, beam_size=4,
                                                   **options)}
     peak_before, loads = measure_peak(args.peak_size), [load_average()]
+    bandwidth = [measure_read_bandwidth()]
     rows = []
     widths = {size: source["token_ids"].shape[1] for size, source in sources.items()}
     print(f"{args.preset} preset, {backbone.config.vocab_size:,} words, sources of "
@@ -158,7 +162,7 @@ def main():
           f"{args.target_length} target tokens, "
           f"{os.cpu_count()} CPU cores")
     print(f"{'search':<7} {'batch':>5} {'decoder':<10} {'jit':<5} {'tokens/s':>9} "
-          f"{'ms/example':>11} {'GFLOP/s':>8} {'first call s':>13}")
+          f"{'ms/example':>11} {'GFLOP/s':>8} {'weights GB/s':>13} {'first call s':>13}")
     for search_name, search in searches.items():
         for batch in (1, 16):
             for decoder_name, decoder in decoders.items():
@@ -175,20 +179,27 @@ def main():
                            "jit_compile": jit, "source_slots": width,
                            "tokens_per_s": batch * args.target_length / seconds,
                            "ms_per_example": 1000 * seconds / batch, "first_call_s": first,
-                           "gflops_per_s": flops / seconds / 1e9}
+                           "gflops_per_s": flops / seconds / 1e9,
+                           "weight_gb_per_s": decoding_weight_bytes(
+                               backbone.config, args.target_length) / seconds / 1e9}
                     rows.append(row)
                     print(f"{search_name:<7} {batch:>5} {decoder_name:<10} {str(jit):<5} "
                           f"{row['tokens_per_s']:>9.1f} {row['ms_per_example']:>11.1f} "
-                          f"{row['gflops_per_s']:>8.2f} {first:>13.1f}", flush=True)
+                          f"{row['gflops_per_s']:>8.2f} {row['weight_gb_per_s']:>13.1f} "
+                          f"{first:>13.1f}", flush=True)
     loads.append(load_average())
     peak_after = measure_peak(args.peak_size)
+    bandwidth.append(measure_read_bandwidth())
     peak = max(peak_before["float32"], peak_after["float32"])
     for row in rows:
         row["fraction_of_fp32_peak"] = row["gflops_per_s"] / peak
+        row["fraction_of_read_bandwidth"] = row["weight_gb_per_s"] / max(bandwidth)
     print(f"float32 matmul peak {peak_before['float32']:.0f} / {peak_after['float32']:.0f} "
           f"GFLOP/s (before / after); load average {loads[0]['load_average_1m']} -> "
           f"{loads[1]['load_average_1m']}; best row at "
           f"{max(r['fraction_of_fp32_peak'] for r in rows):.1%} of the peak")
+    print(f"memory read {bandwidth[0]:.1f} / {bandwidth[1]:.1f} GB/s (before / after); weights "
+          f"read at up to {max(r['fraction_of_read_bandwidth'] for r in rows):.0%} of it")
 
     def best(search, batch, decoder):
         return min(r["ms_per_example"] for r in rows
@@ -209,6 +220,7 @@ def main():
               "source_length": args.source_length,
               "source_pieces": args.source_pieces, "target_length": args.target_length,
               "peak_before": peak_before, "peak_after": peak_after, "load": loads,
+              "read_bandwidth_gb_per_s": bandwidth,
               "rows": rows, "ratios": ratios}
     write_report(args.output, report)
 

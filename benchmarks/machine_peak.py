@@ -6,7 +6,8 @@ same run, and a step's model FLOPs.
 `measure_peak()` times `tf.linalg.matmul` of two `size x size` matrices in float32 and
 bfloat16 (and numpy's float32 for reference) and keeps the median GFLOP/s of several runs; a
 benchmark calls it before and after its timed part and divides by the better of the two.
-`transformer_flops()` counts the arithmetic of the model (multiply-adds x 2), not of the
+`measure_read_bandwidth()` gives the memory roof that decoding a few rows meets instead (it reads
+every weight once a step: `decoding_weight_bytes()`). `transformer_flops()` counts the arithmetic of the model (multiply-adds x 2), not of the
 framework: projections, feed-forward, attention scores and values, and the LM head at the
 scored positions; a training step is 3x the forward (backward = 2x forward).
 """
@@ -18,7 +19,7 @@ import time
 import numpy as np
 
 
-def _median_gflops(run, flops, repeats):
+def _median_rate(run, flops, repeats):
     run()  # warm-up (tracing, thread pools)
     rates = []
     for _ in range(repeats):
@@ -40,11 +41,41 @@ def measure_peak(size=2048, repeats=5, device=None):
             a = tf.random.normal((size, size), dtype=tf.float32)
             a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
             matmul = tf.function(lambda a=a, b=b: tf.reduce_sum(tf.linalg.matmul(a, b)))
-            peaks[name] = _median_gflops(lambda: matmul().numpy(), flops, repeats)
+            peaks[name] = _median_rate(lambda: matmul().numpy(), flops, repeats)
     cpu_size = min(size, 2048)  # numpy runs on the CPU even when TF has a GPU
     a = np.random.default_rng(0).standard_normal((cpu_size, cpu_size), dtype=np.float32)
-    peaks["numpy_float32"] = _median_gflops(lambda: a @ a, 2 * cpu_size ** 3, repeats)
+    peaks["numpy_float32"] = _median_rate(lambda: a @ a, 2 * cpu_size ** 3, repeats)
     return peaks
+
+
+def measure_read_bandwidth(megabytes=400, repeats=5):
+    """GB/s at which TensorFlow reads memory here (the GPU's when there is one): the median of
+    `repeats` `tf.reduce_sum` calls over a float32 tensor of `megabytes` (far larger than the
+    caches). The roof for a step that reads every weight once for a few rows, as decoding a
+    few sources does."""
+    import tensorflow as tf
+
+    with tf.device("/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"):
+        x = tf.ones([megabytes * 2 ** 18], tf.float32)
+        total = tf.function(lambda: tf.reduce_sum(x))
+        return _median_rate(lambda: total().numpy(), megabytes * 2 ** 20, repeats)
+
+
+def decoding_weight_bytes(config, target_length, bytes_per_weight=4):
+    """Bytes of weights a cached decode of `target_length` tokens reads: every layer's
+    projection and feed-forward matrices and the LM head (its transform and the
+    `[vocab, hidden]` output embedding) once a step, whatever the number of rows (biases and
+    layer norms left out: under 0.1 %).
+
+    >>> from unilmv2_tf import UniLMv2Config
+    >>> decoding_weight_bytes(UniLMv2Config.from_preset("tiny"), 1) == 4 * (
+    ...     2 * (4 * 64 * 64 + 2 * 64 * 128) + 64 * 64 + 30522 * 64)
+    True
+    """
+    h = config.hidden_size
+    per_step = (config.num_layers * (4 * h * h + 2 * h * config.intermediate_size)
+                + h * h + config.vocab_size * h)
+    return target_length * per_step * bytes_per_weight
 
 
 def transformer_flops(config, batch_size, tokens, scored_positions, training=True, keys=None):
@@ -93,5 +124,6 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     peak = measure_peak()
     print(f"matmul {peak['size']}^2: float32 {peak['float32']:.0f} GFLOP/s, bfloat16 "
-          f"{peak['bfloat16']:.0f} GFLOP/s, numpy float32 {peak['numpy_float32']:.0f} GFLOP/s "
+          f"{peak['bfloat16']:.0f} GFLOP/s, numpy float32 {peak['numpy_float32']:.0f} GFLOP/s; "
+          f"memory read {measure_read_bandwidth():.1f} GB/s "
           f"(load {load_average()['load_average_1m']})")
