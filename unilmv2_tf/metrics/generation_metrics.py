@@ -15,19 +15,29 @@ def _check_pairs(predictions, references):
         raise ValueError("No references to score against.")
 
 
+def rouge_per_example(predictions, references, use_stemmer=True):
+    """ROUGE-1/2/L F1 (x100) of each prediction: `{name: [score per pair]}`.
+
+    >>> rouge_per_example(["the cat sat", "a dog"], ["the cat sat", "the cat"])["rouge1"]
+    [100.0, 0.0]
+    """
+    _check_pairs(predictions, references)
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=use_stemmer)
+    scores = {name: [] for name in ROUGE_TYPES}
+    for prediction, reference in zip(predictions, references):
+        for name, score in scorer.score(reference, prediction).items():
+            scores[name].append(100.0 * score.fmeasure)
+    return scores
+
+
 def rouge_scores(predictions, references, use_stemmer=True):
     """Mean ROUGE-1/2/L F1 (x100) of `predictions` against `references` (lists of str).
 
     >>> rouge_scores(["the cat sat"], ["the cat sat"])["rouge1"]
     100.0
     """
-    _check_pairs(predictions, references)
-    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=use_stemmer)
-    totals = dict.fromkeys(ROUGE_TYPES, 0.0)
-    for prediction, reference in zip(predictions, references):
-        for name, score in scorer.score(reference, prediction).items():
-            totals[name] += score.fmeasure
-    return {name: 100.0 * total / len(references) for name, total in totals.items()}
+    scores = rouge_per_example(predictions, references, use_stemmer)
+    return {name: sum(values) / len(values) for name, values in scores.items()}
 
 
 def bleu4(predictions, references):
