@@ -65,11 +65,13 @@ class Seq2SeqDecoder:
     def _log_probs(self, hidden):
         """`[N, hidden]` pseudo-mask states to float32 log-probabilities `[N, V]`.
 
-        One row (greedy decoding of one source) is scored as two copies of itself: XLA's CPU
-        compiler rewrites a one-row product with the `[V, hidden]` embedding into a
-        multiply-and-reduce, which made that search slower with XLA than without (1,218
-        against 366 ms for 64 tokens in `benchmarks/decode.py`; 162 ms with two rows). Without
-        XLA the extra row costs no measurable time."""
+        One row (greedy decoding of one source) is scored as two copies of itself. For a
+        one-row product with the `[V, hidden]` embedding, XLA's CPU compiler copies the whole
+        embedding transposed at every step and runs its own matrix-vector loop fused with the
+        bias (the optimized HLO shows both), which made that search slower with XLA than
+        without (1,218 against 366 ms for 64 tokens in `benchmarks/decode.py`; 162 ms with two
+        rows, a plain matrix product on the embedding as stored). Without XLA the extra row
+        costs no measurable time."""
         rows = tf.shape(hidden)[0]
         padded = tf.concat([hidden, hidden[:tf.maximum(2 - rows, 0)]], axis=0)
         logits = self.lm_head(padded[:, None, :])[:rows, 0]
