@@ -85,8 +85,8 @@ def decoding_inputs(tokenizer, preset, source_length, target_length, source_piec
     `source_width` as `Seq2SeqLM.generate` does. A `vocab_size` other than the preset's takes
     the source ids modulo it (speed does not depend on which ids they are)."""
     tf.keras.utils.set_random_seed(0)
-    sizes_options = {"vocab_size": vocab_size} if vocab_size else {}
-    backbone = UniLMv2Backbone.from_size(preset, **sizes_options).with_max_positions(
+    vocabulary = {"vocab_size": vocab_size} if vocab_size else {}
+    backbone = UniLMv2Backbone.from_size(preset, **vocabulary).with_max_positions(
         source_length + target_length)
     head = MaskedLMHead(backbone.token_embedding)
     head.build((None, None, backbone.config.hidden_size))

@@ -6,10 +6,11 @@ same run, and a step's model FLOPs.
 `measure_peak()` times `tf.linalg.matmul` of two `size x size` matrices in float32 and
 bfloat16 (and numpy's float32 for reference) and keeps the median GFLOP/s of several runs; a
 benchmark calls it before and after its timed part and divides by the better of the two.
-`measure_read_bandwidth()` gives the memory roof that decoding a few rows meets instead (it reads
-every weight once a step: `decoding_weight_bytes()`). `transformer_flops()` counts the arithmetic of the model (multiply-adds x 2), not of the
-framework: projections, feed-forward, attention scores and values, and the LM head at the
-scored positions; a training step is 3x the forward (backward = 2x forward).
+`measure_read_bandwidth()` gives the memory roof that decoding a few rows meets instead (it
+reads every weight once a step: `decoding_weight_bytes()`). `transformer_flops()` counts the
+arithmetic of the model (multiply-adds x 2), not of the framework: projections, feed-forward,
+attention scores and values, and the LM head at the scored positions; a training step is 3x
+the forward (backward = 2x forward).
 """
 
 import os
