@@ -155,6 +155,7 @@ def main():
                                                   **options)}
     peak_before, loads = measure_peak(args.peak_size), [load_average()]
     bandwidth = [measure_read_bandwidth()]
+    weight_bytes = decoding_weight_bytes(backbone.config, args.target_length)  # any row count
     rows = []
     widths = {size: source["token_ids"].shape[1] for size, source in sources.items()}
     print(f"{args.preset} preset, {backbone.config.vocab_size:,} words, sources of "
@@ -180,8 +181,7 @@ def main():
                            "tokens_per_s": batch * args.target_length / seconds,
                            "ms_per_example": 1000 * seconds / batch, "first_call_s": first,
                            "gflops_per_s": flops / seconds / 1e9,
-                           "weight_gb_per_s": decoding_weight_bytes(
-                               backbone.config, args.target_length) / seconds / 1e9}
+                           "weight_gb_per_s": weight_bytes / seconds / 1e9}
                     rows.append(row)
                     print(f"{search_name:<7} {batch:>5} {decoder_name:<10} {str(jit):<5} "
                           f"{row['tokens_per_s']:>9.1f} {row['ms_per_example']:>11.1f} "

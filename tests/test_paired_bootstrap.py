@@ -21,21 +21,25 @@ def run(*args):
                            "--samples=500"], capture_output=True, text=True)
 
 
-def test_per_pair_rouge_averages_to_the_corpus_score():
+def leads_and_targets():
+    """The fixture's first 7 words of each source (the lead baseline) and its targets."""
     records = read_jsonl_records(VALID, ["source", "target"])
-    leads = [" ".join(r["source"].split()[:7]) for r in records]
-    targets = [r["target"] for r in records]
+    return [" ".join(r["source"].split()[:7]) for r in records], [r["target"] for r in records]
+
+
+def test_per_pair_rouge_averages_to_the_corpus_score():
+    leads, targets = leads_and_targets()
     per_pair = rouge_per_example(leads, targets)
     for name, mean in rouge_scores(leads, targets).items():
-        assert len(per_pair[name]) == len(records)
-        assert sum(per_pair[name]) / len(records) == pytest.approx(mean)
+        assert len(per_pair[name]) == len(targets)
+        assert sum(per_pair[name]) / len(targets) == pytest.approx(mean)
 
 
 def test_bootstrap_ranks_the_references_above_the_lead_and_refuses_unequal_files(tmp_path):
-    records = read_jsonl_records(VALID, ["source", "target"])
+    leads, targets = leads_and_targets()
     gold, lead = tmp_path / "gold.txt", tmp_path / "lead.txt"
-    gold.write_text("".join(r["target"] + "\n" for r in records))
-    lead.write_text("".join(" ".join(r["source"].split()[:7]) + "\n" for r in records))
+    gold.write_text("".join(t + "\n" for t in targets))
+    lead.write_text("".join(t + "\n" for t in leads))
     result = run(str(gold), str(lead))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])["results"]["rougeL"]
