@@ -3,6 +3,7 @@
 import math
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -201,6 +202,43 @@ def test_one_source_greedy_compiles_with_xla_and_equals_its_batched_row(model):
     for got in (compiled, eager):
         np.testing.assert_array_equal(got["token_ids"][0], batched["token_ids"][0])
         np.testing.assert_allclose(got["scores"][0], batched["scores"][0], atol=1e-4)
+
+
+def test_sampling_draws_from_the_constrained_next_token_distribution(model):
+    # 4,000 copies of one source, one token each: the draws' frequencies are the model's
+    # probabilities (softmax of the log-probabilities over the temperature, [SEP] held back
+    # by min_length, top-k renormalised), within 5 standard errors.
+    decoder = KVCacheDecoder(*model, max_length=1, mask_id=MASK)
+    one = sources([7])
+    many = {key: tf.repeat(value, 4000, axis=0) for key, value in one.items()}
+    log_probs = decoder.start(one)[0][0].numpy().astype("float64")
+    log_probs[EOS] = -np.inf  # min_length=1
+    for sampler, keep in ((keras_hub.samplers.RandomSampler(temperature=0.7, seed=3), 40),
+                          (keras_hub.samplers.TopKSampler(k=3, seed=4), 3)):
+        out = greedy_search(decoder, many, EOS, min_length=1, sampler=sampler)
+        tokens = out["token_ids"][:, 0].numpy()
+        scaled = log_probs / sampler.temperature
+        scaled[np.argsort(-scaled)[keep:]] = -np.inf
+        want = np.exp(scaled - scaled.max())
+        want /= want.sum()
+        got = np.bincount(tokens, minlength=40) / len(tokens)
+        assert got[EOS] == 0 and (got[want == 0] == 0).all()
+        assert np.abs(got - want).max() < 5 * np.sqrt(want.max() / len(tokens))
+        assert len(np.unique(tokens)) >= min(keep, 3), "the draws did not spread"
+        np.testing.assert_allclose(out["scores"], log_probs[tokens], atol=1e-4)
+
+
+def test_top_1_sampling_is_greedy_also_under_xla(model):
+    decoder = KVCacheDecoder(*model, max_length=8, mask_id=MASK)
+    source = sources([9, 5, 7])
+    greedy = greedy_search(decoder, source, EOS, ngram_size=2)
+    sampler = keras_hub.samplers.TopKSampler(k=1, seed=0)
+    compiled = tf.function(lambda s: greedy_search(decoder, s, EOS, ngram_size=2,
+                                                   sampler=sampler), jit_compile=True)
+    for got in (greedy_search(decoder, source, EOS, ngram_size=2, sampler=sampler),
+                compiled(source)):
+        np.testing.assert_array_equal(got["token_ids"], greedy["token_ids"])
+        np.testing.assert_allclose(got["scores"], greedy["scores"], atol=1e-4)
 
 
 def test_search_rejects_bad_options(model):

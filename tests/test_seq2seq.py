@@ -4,6 +4,7 @@ import json
 import os
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -166,6 +167,45 @@ def test_generate_takes_keras_hub_input_forms(model):
     assert model.generate(dataset.take(0)) == []
     with pytest.raises(ValueError, match="'encoder_text' only"):
         model.generate({"encoder_text": texts, "decoder_text": texts})
+
+
+def test_generate_takes_keras_hub_samplers_from_compile_or_the_call():
+    samplers = keras_hub.samplers
+    keras.utils.set_random_seed(11)
+    backbone = UniLMv2Backbone.from_size("tiny", vocab_size=200, hidden_size=32, num_heads=2,
+                                         intermediate_size=64, max_position_embeddings=32)
+    # Larger embeddings than the 0.02 init: the logits depend on the context, so beam
+    # search, greedy search and draws part ways.
+    backbone.token_embedding.embeddings.assign(
+        np.random.default_rng(0).normal(0.0, 0.5, (200, 32)))
+    model = Seq2SeqLM(backbone, 20, 8)
+    sources = [[7, 8, 9, 10], [11, 12], [13, 14, 15, 16, 17, 18]]
+
+    def generate(**options):  # without XLA: one trace per sampler, not a compilation each
+        return model.generate(sources, jit_compile=False, **options)
+
+    greedy, beam = generate(), generate(beam_size=3)
+    assert greedy != beam, "the test would not tell beam search from greedy"
+    assert generate(sampler="greedy") == greedy
+    assert generate(sampler=samplers.BeamSampler(3)) == beam
+    assert generate(sampler=samplers.TopKSampler(k=1)) == greedy
+    drawn = generate(sampler=samplers.RandomSampler(seed=5))
+    assert drawn != greedy
+    again = samplers.RandomSampler(seed=5)
+    assert generate(sampler=again) == drawn  # a fresh seed repeats its draws
+    assert generate(sampler=again) != drawn  # its state has moved on
+    model.compile(sampler=samplers.BeamSampler(num_beams=3))
+    assert generate() == beam
+    model.compile(sampler="top_p")
+    with pytest.raises(ValueError, match="beam_size=2 with the sampler TopPSampler"):
+        generate(beam_size=2)
+    for sampler, beam_size, message in (
+            (samplers.BeamSampler(3), 2, "disagrees with the BeamSampler's num_beams=3"),
+            (samplers.BeamSampler(3, return_all_beams=True), None, "return_all_beams"),
+            (samplers.ContrastiveSampler(), None, "ContrastiveSampler is not supported"),
+            ("no_such_sampler", None, "Unknown sampler .no_such_sampler.")):
+        with pytest.raises(ValueError, match=message):
+            generate(beam_size=beam_size, sampler=sampler)
 
 
 def test_generate_over_trimmed_sources_equals_the_full_padded_width(model):

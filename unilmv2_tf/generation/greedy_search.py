@@ -1,4 +1,4 @@
-"""Greedy decoding in one `tf.while_loop`."""
+"""Greedy decoding (or sampling with a keras-hub sampler) in one `tf.while_loop`."""
 
 import tensorflow as tf
 
@@ -7,9 +7,10 @@ from unilmv2_tf.generation.seq2seq_decoder import keep_static_shapes, search_lim
 
 
 def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ignore_ids=(),
-                  pad_id=0, max_length=None):
-    """Takes the most likely token at every step until each row emits `eos_id` (or reaches
-    `decoder.max_length`). Runs inside `tf.function`, also with `jit_compile=True`.
+                  pad_id=0, max_length=None, sampler=None):
+    """Takes the most likely token at every step (or the one `sampler` draws) until each row
+    emits `eos_id` (or reaches `decoder.max_length`). Runs inside `tf.function`, also with
+    `jit_compile=True`.
 
     Args:
         decoder: a `Seq2SeqDecoder` (`KVCacheDecoder` for real use).
@@ -21,9 +22,13 @@ def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ign
         pad_id: fills the slots after the end.
         max_length: stop after this many tokens (an int or an int32 scalar tensor, clipped to
             `decoder.max_length`, the default); shapes stay `decoder.max_length` wide.
+        sampler: optional keras-hub sampler (`keras_hub.samplers.TopKSampler(k=10)`, ...) that
+            draws each token from the constrained next-token distribution: its
+            `compute_probabilities` (temperature) and `get_next_token` (its random state moves
+            on with every draw). None takes the most likely token.
 
     Returns a dict: `token_ids [B, T]` (`pad_id` after the end), `scores [B]` (sum of the
-    chosen tokens' log-probabilities), `lengths [B]` (tokens, `eos_id` included).
+    chosen tokens' log-probabilities, before any temperature), `lengths [B]` (tokens, `eos_id` included).
 
     The example of `beam_search` runs the same way with
     `greedy_search(decoder, source, eos_id)`.
@@ -37,7 +42,11 @@ def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ign
     def body(step, log_probs, state, sequences, scores, lengths, finished):
         log_probs = constrain(log_probs, sequences, step, eos_id, min_length, ngram_size,
                               ngram_ignore_ids)
-        tokens = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
+        if sampler is None:
+            tokens = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
+        else:  # log-probabilities are logits up to a constant per row
+            tokens = tf.cast(sampler.get_next_token(sampler.compute_probabilities(log_probs)),
+                             tf.int32)
         token_scores = tf.gather(log_probs, tokens, batch_dims=1)
         tokens = tf.where(finished, pad_id, tokens)
         scores += tf.where(finished, 0.0, token_scores)

@@ -56,7 +56,9 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
     `generate` decodes with a key/value cache (greedy, or beam search with length penalty,
     minimum length and n-gram blocking) inside one `tf.function`, optionally XLA-compiled.
     It is this package's own search, not keras-hub's samplers, which have no length penalty,
-    n-gram blocking or the early-stop bound of beam search.
+    n-gram blocking or the early-stop bound of beam search; keras-hub's samplers that draw
+    tokens (`"top_k"`, `"top_p"`, `"random"` or instances) pick the token at each step of
+    that search when given to `compile(sampler=...)` or `generate(sampler=...)`.
 
     A keras-hub `Seq2SeqLM`: with a `UniLMv2Seq2SeqLMPreprocessor` as `preprocessor`, `fit`
     takes `{"encoder_text", "decoder_text"}` strings and `generate` takes text with no
@@ -115,6 +117,16 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         self._tokenizer = [tokenizer]  # a list keeps the tf.Module out of Keras tracking
         self._search_functions = {}
         self.built = True  # every weight exists (keras-hub's `Task.build` builds nothing)
+
+    def compile(self, optimizer="auto", sampler="greedy", **kwargs):
+        """`TaskModel.compile`, plus keras-hub's `sampler`: how `generate` picks tokens
+        (`generate(sampler=...)` overrides it for one call). "greedy" (the default here;
+        keras-hub's `CausalLM` defaults to "top_k"); "beam" or a
+        `keras_hub.samplers.BeamSampler` for beam search with its `num_beams`; or a sampler
+        that draws, by name ("top_k", "top_p", "random") or as an instance such as
+        `keras_hub.samplers.TopKSampler(k=10, temperature=0.7, seed=0)`."""
+        self.sampler = keras_hub_sampler(sampler)
+        super().compile(optimizer, **kwargs)
 
     @classmethod
     def load(cls, model_dir):
@@ -178,6 +190,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         return functools.partial(computing_in, policy, *switched)
 
     def _search_function(self, max_length, jit_compile, dtype_policy, options):
+        # A sampler is keyed by identity: each instance keeps its own random state.
         key = (max_length, jit_compile, dtype_policy, tuple(sorted(options.items())))
         if key not in self._search_functions:
             decoder = self.decoder(max_length)
@@ -186,6 +199,8 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
             precision = self.decoding_precision(dtype_policy)
             if beam_size == 1:
                 options.pop("length_penalty")  # one hypothesis: nothing to re-rank
+            else:
+                options.pop("sampler")  # None: `search_choice` allows no sampler with beams
 
             def search(token_ids, padding_mask):
                 source = {"token_ids": token_ids, "padding_mask": padding_mask}
@@ -203,9 +218,9 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                                                       input_signature=[spec, spec])
         return self._search_functions[key]
 
-    def generate(self, inputs, beam_size=1, length_penalty=0.0, min_length=1, ngram_size=3,
+    def generate(self, inputs, beam_size=None, length_penalty=0.0, min_length=1, ngram_size=3,
                  ngram_ignore_ids=(), max_length=None, batch_size=16, jit_compile="auto",
-                 dtype_policy="auto", return_scores=False):
+                 dtype_policy="auto", return_scores=False, sampler=None):
         """Generates targets for sources.
 
         Args:
@@ -216,7 +231,8 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 a string tensor, `{"encoder_text": ...}`, or a `tf.data.Dataset` of strings,
                 of batches of strings or of such dicts (outputs for all its elements, in
                 order).
-            beam_size: 1 = greedy search.
+            beam_size: 1 = greedy search; by default the sampler's (`BeamSampler`'s
+                `num_beams`, else 1).
             length_penalty: GNMT alpha (0 = raw log-probability).
             min_length: tokens before `[SEP]` may be emitted.
             ngram_size: forbid repeated n-grams of this size (0 = off); `ngram_ignore_ids`
@@ -238,7 +254,15 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 "float32", "mixed_bfloat16", "mixed_float16" (see `decoding_policy`). The
                 weights are the model's own either way (nothing is copied).
             return_scores: also return each output's score.
+            sampler: a keras-hub sampler or its name for this call (see `compile`); by
+                default the one `compile` set ("greedy" unless changed). A sampler that draws
+                picks every token of a greedy search from the constrained distribution (min
+                length and n-gram blocking apply; the score stays the log-probability of the
+                drawn tokens); its random state moves on with each call, so a fresh
+                `TopKSampler(seed=0)` repeats its draws, the same instance does not.
         """
+        beam_size, sampler = search_choice(
+            beam_size, getattr(self, "sampler", None) if sampler is None else sampler)
         max_length = self.target_slots(max_length)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
@@ -266,7 +290,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         search = self._search_function(max_length, jit_compile, dtype_policy, {
             "beam_size": beam_size, "length_penalty": float(length_penalty),
             "min_length": min_length, "ngram_size": ngram_size,
-            "ngram_ignore_ids": tuple(int(i) for i in ngram_ignore_ids)})
+            "ngram_ignore_ids": tuple(int(i) for i in ngram_ignore_ids), "sampler": sampler})
         token_ids, scores = [], []
         # Padding the last batch keeps one batch shape per call (one XLA compilation), but
         # a call with fewer sources than `batch_size` only decodes its own rows (above):
@@ -330,6 +354,48 @@ def plain_generate_inputs(inputs):
     if isinstance(inputs, list) and inputs and isinstance(inputs[0], bytes):
         return [x.decode("utf-8") for x in inputs]
     return inputs
+
+
+def keras_hub_sampler(identifier):
+    """`keras_hub.samplers.get(identifier)`, with an unknown name a ValueError (keras-hub
+    returns the string as it is)."""
+    try:
+        sampler = keras_hub.samplers.get(identifier)
+    except KeyError as error:  # an upper-case name
+        raise ValueError(str(error)) from None
+    if not isinstance(sampler, keras_hub.samplers.Sampler):
+        raise ValueError(f"Unknown sampler {identifier!r}: give a keras_hub.samplers.Sampler "
+                         f"or one of 'greedy', 'beam', 'top_k', 'top_p', 'random'.")
+    return sampler
+
+
+def search_choice(beam_size, sampler):
+    """`(beam_size, sampler)` for the search from `generate`'s arguments: a
+    `keras_hub.samplers.BeamSampler` gives its `num_beams`, a greedy one no sampler (the
+    search's own argmax), a sampler that draws itself, for a greedy search.
+
+    >>> search_choice(None, "beam"), search_choice(4, "greedy"), search_choice(None, None)
+    ((5, None), (4, None), (1, None))
+    """
+    sampler = keras_hub_sampler(sampler) if sampler is not None else None
+    if isinstance(sampler, keras_hub.samplers.BeamSampler):
+        if sampler.return_all_beams:
+            raise ValueError("BeamSampler(return_all_beams=True) is not supported: generate "
+                             "returns the best hypothesis of each source.")
+        if beam_size not in (None, sampler.num_beams):
+            raise ValueError(f"beam_size={beam_size} disagrees with the BeamSampler's "
+                             f"num_beams={sampler.num_beams}.")
+        return sampler.num_beams, None
+    if sampler is None or isinstance(sampler, keras_hub.samplers.GreedySampler):
+        return (1 if beam_size is None else beam_size), None
+    if isinstance(sampler, keras_hub.samplers.ContrastiveSampler):
+        raise ValueError("ContrastiveSampler is not supported: it needs the hidden states of "
+                         "keras-hub's own decoding loop.")
+    if beam_size not in (None, 1):
+        raise ValueError(f"beam_size={beam_size} with the sampler "
+                         f"{type(sampler).__name__}: a sampler that draws tokens decodes one "
+                         f"hypothesis per source (beam_size=1), beam search takes no sampler.")
+    return 1, sampler
 
 
 SOURCE_BUCKET = 16
