@@ -28,7 +28,8 @@ def greedy_search(decoder, source, eos_id, min_length=1, ngram_size=0, ngram_ign
             on with every draw). None takes the most likely token.
 
     Returns a dict: `token_ids [B, T]` (`pad_id` after the end), `scores [B]` (sum of the
-    chosen tokens' log-probabilities, before any temperature), `lengths [B]` (tokens, `eos_id` included).
+    chosen tokens' log-probabilities, before any temperature), `lengths [B]` (tokens, `eos_id`
+    included).
 
     The example of `beam_search` runs the same way with
     `greedy_search(decoder, source, eos_id)`.
