@@ -13,31 +13,13 @@ is not above B.
 import argparse
 import json
 
-import numpy as np
-
 from unilmv2_tf.data import read_jsonl_records
-from unilmv2_tf.metrics import rouge_per_example
+from unilmv2_tf.metrics import paired_bootstrap, rouge_per_example
 
 
 def read_outputs(path):
     with open(path, encoding="utf-8") as f:
         return f.read().splitlines()
-
-
-def paired_bootstrap(a, b, samples, seed):
-    """`{mean_a, mean_b, difference, low, high, a_not_above_b}` for per-pair scores `a`, `b`.
-
-    >>> out = paired_bootstrap([2.0, 3.0, 4.0], [1.0, 2.0, 3.0], 200, 0)
-    >>> out["difference"], out["low"], out["a_not_above_b"]
-    (1.0, 1.0, 0.0)
-    """
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    rows = np.random.default_rng(seed).integers(0, len(a), (samples, len(a)))
-    differences = (a[rows] - b[rows]).mean(axis=1)
-    low, high = np.percentile(differences, [2.5, 97.5])
-    return {"mean_a": float(a.mean()), "mean_b": float(b.mean()),
-            "difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
-            "a_not_above_b": float((differences <= 0).mean())}
 
 
 def main():
