@@ -43,6 +43,20 @@ def test_decode_writes_outputs_and_scores(model_dir, tmp_path):
             "model.weights.h5", "preprocessor.json"} <= set(os.listdir(model_dir))
 
 
+def test_decode_top_1_sampling_writes_what_greedy_search_does(model_dir, tmp_path):
+    flags = [f"--model_dir={model_dir}", f"--input_file={VALID}", "--max_examples=4"]
+    greedy, drawn, random = (tmp_path / f"{name}.txt" for name in ("greedy", "drawn", "random"))
+    for output, extra in ((greedy, []), (drawn, ["--sampler=top_k", "--top_k=1"]),
+                          (random, ["--sampler=random"])):
+        result = unilmv2("decode", *flags, f"--output_file={output}", *extra)
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert drawn.read_text() == greedy.read_text() and len(greedy.read_text().splitlines()) == 4
+    assert random.read_text() != greedy.read_text()  # the sampler is used, not only recorded
+    metrics = json.loads((tmp_path / "drawn.txt.metrics.json").read_text())
+    assert metrics["sampling"] == {"sampler": "top_k", "temperature": 1.0, "seed": 0, "k": 1}
+    assert "sampling" not in json.loads((tmp_path / "greedy.txt.metrics.json").read_text())
+
+
 def test_the_folder_is_a_preset_that_generates_what_seq2seq_keras_does(model_dir):
     from unilmv2_tf.models import Seq2SeqLM
 
@@ -57,6 +71,8 @@ def test_the_folder_is_a_preset_that_generates_what_seq2seq_keras_does(model_dir
     (["--ngram_ignore=notaword"], "not in the vocabulary"),
     (["--input_file=/nonexistent.jsonl"], "File not found"),
     (["--decode_dtype_policy=half"], "--decode_dtype_policy=half: value should be one of"),
+    (["--sampler=top_p", "--beam_size=2"], "--sampler=top_p draws one output per input"),
+    (["--sampler=random", "--temperature=0"], "--temperature must be positive"),
 ])
 def test_decode_bad_flags(model_dir, tmp_path, args, message):
     flags = [f"--model_dir={model_dir}", f"--input_file={VALID}",
