@@ -3,7 +3,7 @@
 # Usage: tasks/classification/run.sh [model_dir]   (from the repository root, after `make setup`)
 # Env: INIT_CHECKPOINT (a `unilmv2 pretrain` or `unilmv2 convert` output, e.g. models/minilm-l6
 # from `make minilm`), TRAIN_STEPS, LEARNING_RATE, DTYPE_POLICY, SEQUENCE_LENGTH (128), POOLING,
-# PRESET.
+# PRESET, SEED (0: the head's initialisation, dropout and the order of the examples).
 # Unset, INIT_CHECKPOINT leaves the tiny preset to start from random weights (float32, lr 1e-3,
 # 2,000 steps, [CLS]); set, the defaults are those tuned for a pretrained start (precision
 # `auto`: mixed_bfloat16 on a CPU with a bfloat16 unit, else float32;
@@ -25,5 +25,5 @@ fi
   --train_file="$DATA/train.jsonl" --valid_file="$DATA/valid.jsonl" \
   --text_key=text --label_key=label --model_dir="$MODEL_DIR" \
   --sequence_length="${SEQUENCE_LENGTH:-128}" --batch_size=32 --train_steps="$TRAIN_STEPS" --dtype_policy="$DTYPE_POLICY" \
-  --pooling="$POOLING" --learning_rate="$LEARNING_RATE" --warmup_ratio=0.1 --checkpoint_every=500 --seed=0
+  --pooling="$POOLING" --learning_rate="$LEARNING_RATE" --warmup_ratio=0.1 --checkpoint_every=500 --seed="${SEED:-0}"
 cat "$MODEL_DIR/valid_metrics.json"
