@@ -194,6 +194,10 @@ def test_generate_takes_keras_hub_samplers_from_compile_or_the_call():
     again = samplers.RandomSampler(seed=5)
     assert generate(sampler=again) == drawn  # a fresh seed repeats its draws
     assert generate(sampler=again) != drawn  # its state has moved on
+    by_name = generate(sampler="random")
+    traced = len(model._search_functions)
+    assert generate(sampler="random") != by_name  # one instance per name, its state moves on
+    assert len(model._search_functions) == traced  # and no new trace
     model.compile(sampler=samplers.BeamSampler(num_beams=3))
     assert generate() == beam
     model.compile(sampler="top_p")
@@ -203,6 +207,7 @@ def test_generate_takes_keras_hub_samplers_from_compile_or_the_call():
             (samplers.BeamSampler(3), 2, "disagrees with the BeamSampler's num_beams=3"),
             (samplers.BeamSampler(3, return_all_beams=True), None, "return_all_beams"),
             (samplers.ContrastiveSampler(), None, "ContrastiveSampler is not supported"),
+            (samplers.SpeculativeSampler(), None, "SpeculativeSampler is not supported"),
             ("no_such_sampler", None, "Unknown sampler .no_such_sampler.")):
         with pytest.raises(ValueError, match=message):
             generate(beam_size=beam_size, sampler=sampler)

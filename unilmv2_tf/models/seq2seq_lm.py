@@ -116,6 +116,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         self.accuracy_tracker = keras.metrics.Mean(name="token_accuracy")
         self._tokenizer = [tokenizer]  # a list keeps the tf.Module out of Keras tracking
         self._search_functions = {}
+        self._named_samplers = {}
         self.built = True  # every weight exists (keras-hub's `Task.build` builds nothing)
 
     def compile(self, optimizer="auto", sampler="greedy", **kwargs):
@@ -261,6 +262,8 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 drawn tokens); its random state moves on with each call, so a fresh
                 `TopKSampler(seed=0)` repeats its draws, the same instance does not.
         """
+        if isinstance(sampler, str):  # one instance per name: one trace, one random state
+            sampler = self._named_samplers.setdefault(sampler, keras_hub_sampler(sampler))
         beam_size, sampler = search_choice(
             beam_size, getattr(self, "sampler", None) if sampler is None else sampler)
         max_length = self.target_slots(max_length)
@@ -388,9 +391,10 @@ def search_choice(beam_size, sampler):
         return sampler.num_beams, None
     if sampler is None or isinstance(sampler, keras_hub.samplers.GreedySampler):
         return (1 if beam_size is None else beam_size), None
-    if isinstance(sampler, keras_hub.samplers.ContrastiveSampler):
-        raise ValueError("ContrastiveSampler is not supported: it needs the hidden states of "
-                         "keras-hub's own decoding loop.")
+    if isinstance(sampler, (keras_hub.samplers.ContrastiveSampler,
+                            keras_hub.samplers.SpeculativeSampler)):
+        raise ValueError(f"{type(sampler).__name__} is not supported: it needs keras-hub's own "
+                         f"decoding loop (hidden states, a draft model).")
     if beam_size not in (None, 1):
         raise ValueError(f"beam_size={beam_size} with the sampler "
                          f"{type(sampler).__name__}: a sampler that draws tokens decodes one "
