@@ -24,6 +24,7 @@ fi
 "$PY" -m unilmv2_tf.cli.main finetune-classifier "${INIT[@]}" --preset="${PRESET:-tiny}" \
   --train_file="$DATA/train.jsonl" --valid_file="$DATA/valid.jsonl" \
   --text_key=text --label_key=label --model_dir="$MODEL_DIR" \
-  --sequence_length="${SEQUENCE_LENGTH:-128}" --batch_size=32 --train_steps="$TRAIN_STEPS" --dtype_policy="$DTYPE_POLICY" \
-  --pooling="$POOLING" --learning_rate="$LEARNING_RATE" --warmup_ratio=0.1 --checkpoint_every=500 --seed="${SEED:-0}"
+  --sequence_length="${SEQUENCE_LENGTH:-128}" --batch_size=32 --train_steps="$TRAIN_STEPS" \
+  --dtype_policy="$DTYPE_POLICY" --pooling="$POOLING" --learning_rate="$LEARNING_RATE" \
+  --warmup_ratio=0.1 --checkpoint_every=500 --seed="${SEED:-0}"
 cat "$MODEL_DIR/valid_metrics.json"

@@ -8,7 +8,9 @@ set -euo pipefail
 DATA=${DATA:-../shared/data}
 OUTPUT=${1:-models/debian_corpus.txt.gz}
 PY=${PY:-.venv/bin/python}
+HELDOUT="$DATA/debian-synopsis/valid.jsonl:source,$DATA/debian-synopsis/valid.jsonl:target"
+HELDOUT+=",$DATA/debian-sections/valid.jsonl:text"
 "$PY" -m unilmv2_tf.cli.main build-corpus \
   --inputs="$DATA/debian-synopsis/train.jsonl:source,$DATA/debian-sections/train.jsonl:text" \
-  --heldout="$DATA/debian-synopsis/valid.jsonl:source,$DATA/debian-synopsis/valid.jsonl:target,$DATA/debian-sections/valid.jsonl:text" \
+  --heldout="$HELDOUT" \
   --group_key=source_package --output="$OUTPUT"
