@@ -122,6 +122,27 @@ def test_text_classifier_fits_on_text_and_round_trips_through_a_preset(hub_token
     assert fresh.predict(texts[:2], verbose=0).shape == (2, 3)
 
 
+def test_a_classifier_trained_in_mixed_bfloat16_loads_through_keras_hub(hub_tokenizer,
+                                                                        tmp_path):
+    # keras-hub 0.32 cannot read a mixed policy in config.json ("Invalid dtype"), so the
+    # preset records the weights' float32; the loader then uses the current policy or dtype=.
+    preprocessor = UniLMv2TextClassifierPreprocessor(hub_tokenizer, sequence_length=16)
+    model = Classifier(UniLMv2Backbone.from_size("tiny", dtype="mixed_bfloat16"), 3,
+                       preprocessor=preprocessor)
+    expected = model.predict(TEXTS[:3], verbose=0)
+    model.save_to_preset(str(tmp_path))
+    with open(tmp_path / "config.json", encoding="utf-8") as f:
+        assert json.load(f)["config"]["dtype"]["config"]["name"] == "float32"
+    loaded = keras_hub.models.TextClassifier.from_preset(str(tmp_path))
+    assert loaded.backbone.dtype_policy.name == keras.config.dtype_policy().name == "float32"
+    np.testing.assert_allclose(loaded.predict(TEXTS[:3], verbose=0), expected, atol=0.1)
+    as_trained = Classifier.from_preset(str(tmp_path), dtype="mixed_bfloat16")
+    assert as_trained.backbone.dtype_policy.name == "mixed_bfloat16"
+    np.testing.assert_array_equal(as_trained.predict(TEXTS[:3], verbose=0), expected)
+    backbone = keras_hub.models.Backbone.from_preset(str(tmp_path))
+    assert backbone.dtype_policy.name == "float32"
+
+
 def test_seq2seq_lm_fits_on_text_and_generates_from_a_preset(hub_tokenizer, tmp_path):
     keras.utils.set_random_seed(0)
     rows = read_rows("synopsis_train.jsonl", 16)

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from unilmv2_tf.layers import MaskedLMHead
+from unilmv2_tf.preset_dtype import record_storage_dtype
 
 
 class TaskModel(keras.Model):
@@ -30,6 +31,12 @@ class TaskModel(keras.Model):
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
         keras.Model.compile(self, optimizer=optimizer, **kwargs)
+
+    def save_to_preset(self, preset_dir, max_shard_size=10):
+        """keras-hub's `save_to_preset`, recording the weights' storage dtype rather than a
+        mixed policy, which keras-hub's loader cannot read (`record_storage_dtype`)."""
+        super().save_to_preset(preset_dir, max_shard_size=max_shard_size)
+        record_storage_dtype(preset_dir)
 
     @classmethod
     def load_file(cls, path):
