@@ -45,6 +45,9 @@ def test_config_reads_both_forms_and_names_a_wrong_class(tmp_path):
     folder.write_json(folder.CONFIG, {**written, "class_name": "BertBackbone"})
     with pytest.raises(ValueError, match="describes a BertBackbone, not a UniLMv2Backbone"):
         folder.config()
+    # A run under a mixed policy records the weights' float32, as its preset will.
+    folder.write_config(UniLMv2Backbone.from_size("tiny", dtype="mixed_bfloat16"))
+    assert folder.read_json(folder.CONFIG)["config"]["dtype"]["config"]["name"] == "float32"
 
 
 def test_task_settings_never_mistakes_keras_hubs_task_config(tmp_path):

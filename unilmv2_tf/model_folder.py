@@ -5,6 +5,7 @@ import os
 import shutil
 
 from unilmv2_tf.config import UniLMv2Config
+from unilmv2_tf.preset_dtype import with_storage_dtype
 
 
 class ModelFolder:
@@ -72,6 +73,7 @@ class ModelFolder:
         config = keras.saving.serialize_keras_object(backbone)
         for key in ("build_config", "compile_config"):
             config.pop(key, None)
+        with_storage_dtype(config)  # as `save_preset` leaves it (`record_storage_dtype`)
         self.write_json(self.CONFIG, config)
 
     def read_json(self, name):

@@ -3,7 +3,7 @@
 import json
 import os
 
-from unilmv2_tf.model_folder import ModelFolder
+CONFIG_FILE = "config.json"  # keras-hub's name for a preset's backbone config
 
 
 def record_storage_dtype(preset_dir):
@@ -28,15 +28,28 @@ def record_storage_dtype(preset_dir):
     >>> keras.config.dtype_policy().name
     'float32'
     """
-    path = os.path.join(preset_dir, ModelFolder.CONFIG)
+    path = os.path.join(preset_dir, CONFIG_FILE)
     with open(path, encoding="utf-8") as f:
         config = json.load(f)
-    policy = config.get("config", {}).get("dtype")
-    name = policy.get("config", {}).get("name", "") if isinstance(policy, dict) else ""
-    if not name.startswith("mixed_"):
+    if not with_storage_dtype(config):
         return
-    policy["config"]["name"] = "float32"  # what Keras' mixed policies store variables as
     partial = path + ".partial"
     with open(partial, "w", encoding="utf-8") as f:
         json.dump(config, f, indent=4)
     os.replace(partial, path)
+
+
+def with_storage_dtype(config):
+    """Rewrites, in place, a mixed policy in a serialized backbone `config` as float32 (what
+    Keras' mixed policies store variables as); True when it changed something.
+
+    >>> config = {"config": {"dtype": {"config": {"name": "mixed_bfloat16"}}}}
+    >>> with_storage_dtype(config), config["config"]["dtype"]["config"]["name"]
+    (True, 'float32')
+    """
+    policy = config.get("config", {}).get("dtype")
+    name = policy.get("config", {}).get("name", "") if isinstance(policy, dict) else ""
+    if not name.startswith("mixed_"):
+        return False
+    policy["config"]["name"] = "float32"
+    return True
