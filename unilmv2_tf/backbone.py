@@ -7,7 +7,7 @@ from keras_hub.models import Backbone
 from unilmv2_tf.config import PRESETS, UniLMv2Config
 from unilmv2_tf.layers import (PseudoMaskAttentionMask, RelativePositionBias, TransformerBlock,
                                UniLMv2Embeddings)
-from unilmv2_tf.preset_dtype import record_storage_dtype
+from unilmv2_tf.model_folder import ModelFolder
 
 MASK_INPUTS = ("step_weights", "attention_mask")
 
@@ -169,9 +169,9 @@ class UniLMv2Backbone(Backbone):
 
     def save_to_preset(self, preset_dir, max_shard_size=10):
         """keras-hub's `save_to_preset`, recording the weights' storage dtype rather than a
-        mixed policy, which keras-hub's loader cannot read (`record_storage_dtype`)."""
+        mixed policy, which keras-hub's loader cannot read (`ModelFolder.record_storage_dtype`)."""
         super().save_to_preset(preset_dir, max_shard_size=max_shard_size)
-        record_storage_dtype(preset_dir)
+        ModelFolder(preset_dir).record_storage_dtype()
 
     def enable_lora(self, rank, target_layer_names=None):
         """keras-hub's `enable_lora` (every weight frozen, rank-`rank` factors added to the

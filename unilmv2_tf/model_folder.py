@@ -5,7 +5,6 @@ import os
 import shutil
 
 from unilmv2_tf.config import UniLMv2Config
-from unilmv2_tf.preset_dtype import with_storage_dtype
 
 
 class ModelFolder:
@@ -73,8 +72,35 @@ class ModelFolder:
         config = keras.saving.serialize_keras_object(backbone)
         for key in ("build_config", "compile_config"):
             config.pop(key, None)
-        with_storage_dtype(config)  # as `save_preset` leaves it (`record_storage_dtype`)
+        _with_storage_dtype(config)  # as a saved preset has it (`record_storage_dtype`)
         self.write_json(self.CONFIG, config)
+
+    def record_storage_dtype(self):
+        """Rewrites a mixed dtype policy in the preset's `config.json` as its variable dtype.
+
+        keras-hub loads a preset whose saved dtype is a float type under the current Keras
+        policy (or the one given as `from_preset(dir, dtype=...)`), and it means to treat a
+        mixed policy the same way, but its check (`is_float_dtype`, keras-hub 0.32) raises
+        "Invalid dtype: mixed_bfloat16" on one: a task saved while training under
+        `mixed_bfloat16` (the MiniLM recipes' default on a CPU with bfloat16) would not load
+        with `keras_hub.models.TextClassifier.from_preset(dir)`. The weights are stored as the
+        variable dtype (float32), so that is what the preset records; the training policy
+        stays in the `.keras` files and the commands' `flags.json`. The backbone's and the
+        tasks' `save_to_preset` call this.
+
+        Example:
+        >>> import tempfile, keras
+        >>> from unilmv2_tf import UniLMv2Backbone
+        >>> folder = ModelFolder(tempfile.mkdtemp())
+        >>> UniLMv2Backbone.from_size("tiny", dtype="mixed_bfloat16").save_to_preset(folder.path)
+        >>> folder.read_json(ModelFolder.CONFIG)["config"]["dtype"]["config"]
+        {'name': 'float32'}
+        >>> keras.config.dtype_policy().name
+        'float32'
+        """
+        config = self.read_json(self.CONFIG)
+        if _with_storage_dtype(config):
+            self.write_json(self.CONFIG, config)
 
     def read_json(self, name):
         with open(self.file(name), encoding="utf-8") as f:
@@ -123,3 +149,19 @@ class ModelFolder:
                 shutil.rmtree(target)
             os.replace(os.path.join(partial, name), target)
         os.rmdir(partial)
+
+
+def _with_storage_dtype(config):
+    """Rewrites, in place, a mixed policy in a serialized backbone `config` as float32 (what
+    Keras' mixed policies store variables as); True when it changed something.
+
+    >>> config = {"config": {"dtype": {"config": {"name": "mixed_bfloat16"}}}}
+    >>> _with_storage_dtype(config), config["config"]["dtype"]["config"]["name"]
+    (True, 'float32')
+    """
+    policy = config.get("config", {}).get("dtype")
+    name = policy.get("config", {}).get("name", "") if isinstance(policy, dict) else ""
+    if not name.startswith("mixed_"):
+        return False
+    policy["config"]["name"] = "float32"
+    return True

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from unilmv2_tf.layers import MaskedLMHead
-from unilmv2_tf.preset_dtype import record_storage_dtype
+from unilmv2_tf.model_folder import ModelFolder
 
 
 class TaskModel(keras.Model):
@@ -34,9 +34,9 @@ class TaskModel(keras.Model):
 
     def save_to_preset(self, preset_dir, max_shard_size=10):
         """keras-hub's `save_to_preset`, recording the weights' storage dtype rather than a
-        mixed policy, which keras-hub's loader cannot read (`record_storage_dtype`)."""
+        mixed policy, which keras-hub's loader cannot read (`ModelFolder.record_storage_dtype`)."""
         super().save_to_preset(preset_dir, max_shard_size=max_shard_size)
-        record_storage_dtype(preset_dir)
+        ModelFolder(preset_dir).record_storage_dtype()
 
     @classmethod
     def load_file(cls, path):
