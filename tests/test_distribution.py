@@ -28,8 +28,8 @@ SCRIPT = os.path.join(REPO, "tests", "scripts", "mirrored_losses.py")
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 
 
-def run_losses(devices):
-    result = subprocess.run([sys.executable, SCRIPT, SAMPLE, str(devices)], env=ENV,
+def run_losses(devices, optimizer="sgd"):
+    result = subprocess.run([sys.executable, SCRIPT, SAMPLE, str(devices), optimizer], env=ENV,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     line = [x for x in result.stdout.splitlines() if x.startswith("RESULT ")][-1]
@@ -44,6 +44,17 @@ def test_mirrored_strategy_matches_one_device_on_the_same_global_batch():
         # SGD, so a wrongly scaled gradient (summed, or averaged twice) would show at once.
         np.testing.assert_allclose(mirrored["losses"], one["losses"], rtol=1e-5)
         np.testing.assert_allclose(mirrored["kernel"], one["kernel"], atol=1e-5)
+        assert mirrored["copies_spread"] < 1e-6  # the replicas' copies of a weight agree
+
+
+def test_fused_adamw_updates_every_replica_as_it_updates_one_device():
+    """`FusedAdamW` passes each replica's own copies of the variable and its moments to the
+    fused kernel: a wrong handle would leave the copies apart or the weights off."""
+    one = run_losses(0, "fused_adamw")
+    mirrored = run_losses(2, "fused_adamw")
+    assert mirrored["replicas"] == 2 and mirrored["copies_spread"] < 1e-6
+    np.testing.assert_allclose(mirrored["losses"], one["losses"], rtol=1e-5)
+    np.testing.assert_allclose(mirrored["kernel"], one["kernel"], atol=1e-6)
 
 
 def tiny_batches(tokenizer, batch_size, count):

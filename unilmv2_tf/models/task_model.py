@@ -24,12 +24,15 @@ class TaskModel(keras.Model):
         self.preprocessor = preprocessor
 
     def compile(self, optimizer="auto", **kwargs):
-        """`keras.Model.compile`; `optimizer="auto"` is AdamW 5e-5 (weight decay 0.01). The
+        """`keras.Model.compile`; `optimizer="auto"` is AdamW 5e-5 (weight decay 0.01; the
+        fused `FusedAdamW`). The
         loss is the model's own `compute_loss`, so the defaults of keras-hub's task types (a
         loss on `y`, weighted metrics) do not apply; `Classifier`, whose loss is ordinary,
         keeps `TextClassifier.compile`, and `Seq2SeqLM` adds keras-hub's `sampler`."""
         if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
+            from unilmv2_tf.training import FusedAdamW
+
+            optimizer = FusedAdamW(5e-5, weight_decay=0.01)
         keras.Model.compile(self, optimizer=optimizer, **kwargs)
 
     def save_to_preset(self, preset_dir, max_shard_size=10):
