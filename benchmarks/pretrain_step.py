@@ -7,10 +7,11 @@ All four run side by side in one process on the same batch of real text (the bun
 the same model sizes, AdamW and precision (`--dtype_policy`): (a) PMLM (AE + PAR in one
 pass), (b) MLM only (AE, appended part cut off), (c) the naive alternative the paper avoids:
 one cloze forward per factorization step, each revealing the earlier blocks, and (d)
-keras-hub's `BertMaskedLM` on the same MLM batch. Prints a table and the ratios, and writes
-JSON. Every row also gives the model's GFLOP/s and its fraction of the matmul peak of the
-precision, measured in the same run before and after the timed part (`machine_peak.py`), with
-the load average during the run.
+keras-hub's `BertMaskedLM` on the same MLM batch; with `--keras_adamw`, also (e) the PMLM step
+with Keras' own `AdamW` instead of the fused one every other row uses (`FusedAdamW`). Prints a
+table and the ratios, and writes JSON. Every row also gives the model's GFLOP/s and its
+fraction of the matmul peak of the precision, measured in the same run before and after the
+timed part (`machine_peak.py`), with the load average during the run.
 """
 
 import argparse
@@ -112,6 +113,8 @@ def main():
                         "--jit_compile`).")
     parser.add_argument("--skip_naive", action="store_true",
                         help="Leave out (c): tracing its passes takes many minutes on big presets.")
+    parser.add_argument("--keras_adamw", action="store_true",
+                        help="Add (e): the PMLM step with keras.optimizers.AdamW.")
     parser.add_argument("--output", default=None,
                         help="JSON report; default "
                         "benchmarks/pretrain_step[_<preset>][_<dtype_policy>][_xla].json.")
@@ -130,14 +133,16 @@ def main():
     num_steps = int(-tf.reduce_min(batch["step_weights"]))
     length = args.sequence_length
 
-    def optimizer():
-        return create_optimizer(1e-4, 1000, 10)
+    def optimizer(fused=True):
+        return create_optimizer(1e-4, 1000, 10, fused=fused)
 
     results = {}
-    for name, objective in (("pmlm", "pmlm"), ("mlm", "mlm")):
+    variants = [("pmlm", "pmlm", True), ("mlm", "mlm", True)]
+    variants += [("pmlm_keras_adamw", "pmlm", False)] if args.keras_adamw else []
+    for name, objective, fused in variants:
         keras.utils.set_random_seed(0)
         model = PMLMPretrainer(UniLMv2Backbone(config), objective=objective)
-        model.compile(optimizer=optimizer(), jit_compile=args.jit_compile)
+        model.compile(optimizer=optimizer(fused), jit_compile=args.jit_compile)
         results[name] = time_steps(lambda m=model: m.train_on_batch(batch), args.warmup,
                                    args.steps)
     if not args.skip_naive:
@@ -175,16 +180,21 @@ def main():
              "mlm": transformer_flops(config, args.batch_size, length, predictions),
              "naive": num_steps * transformer_flops(config, args.batch_size, length, predictions),
              "keras_hub_mlm": transformer_flops(config, args.batch_size, length, predictions)}
+    flops["pmlm_keras_adamw"] = flops["pmlm"]
     ratios = {"pmlm / mlm": results["pmlm"][0] / results["mlm"][0],
               "naive / pmlm": results["naive"][0] / results["pmlm"][0] if "naive" in results
               else None,
-              "mlm / keras_hub_mlm": results["mlm"][0] / results["keras_hub_mlm"][0]}
+              "mlm / keras_hub_mlm": results["mlm"][0] / results["keras_hub_mlm"][0],
+              "pmlm_keras_adamw / pmlm": results["pmlm_keras_adamw"][0] / results["pmlm"][0]
+              if "pmlm_keras_adamw" in results else None}
     ratios = {key: value for key, value in ratios.items() if value is not None}
-    targets = {"pmlm / mlm": "<= 1.5", "naive / pmlm": ">= 4", "mlm / keras_hub_mlm": "<= 1.15"}
+    targets = {"pmlm / mlm": "<= 1.5", "naive / pmlm": ">= 4", "mlm / keras_hub_mlm": "<= 1.15",
+               "pmlm_keras_adamw / pmlm": "(the fused optimizer's speed-up)"}
     labels = {"pmlm": "(a) PMLM: AE + PAR, one pass",
               "mlm": "(b) MLM only (AE)",
               "naive": f"(c) naive: {num_steps} cloze passes",
-              "keras_hub_mlm": "(d) keras-hub BertMaskedLM"}
+              "keras_hub_mlm": "(d) keras-hub BertMaskedLM",
+              "pmlm_keras_adamw": "(e) PMLM with Keras' AdamW"}
     print(f"\n{args.preset} preset ({config.num_layers}x{config.hidden_size}, vocab "
           f"{config.vocab_size}), batch {args.batch_size} x {length} (+{2 * masker.max_predictions}"
           f" appended), {args.dtype_policy}, XLA {'on' if args.jit_compile else 'off'}, "
