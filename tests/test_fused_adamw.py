@@ -1,6 +1,6 @@
-"""FusedAdamW: Adam's updates in one TF kernel per variable; the same updates as
-keras.optimizers.AdamW for dense gradients, Adam's own for sparse ones with repeated rows; the
-same saved state (checkpoints of runs trained with Keras' AdamW resume with it)."""
+"""FusedAdamW: Adam's update in one TF kernel per variable, the same updates as
+keras.optimizers.AdamW and the same saved state (checkpoints of runs trained with Keras' AdamW
+resume with it)."""
 
 import keras
 import numpy as np
@@ -54,29 +54,41 @@ def test_dense_updates_match_keras_adamw(options):
     assert still == [f"transformer_layer_{i}/attention/key/bias" for i in (0, 1)]
 
 
-def test_a_sparse_gradient_with_repeated_rows_is_summed_before_adam():
-    """An embedding lookup's gradient repeats a row once per occurrence (position and segment
-    embeddings: once per example). Adam's moments are of the summed gradient, as PyTorch's
-    AdamW computes them on the dense one; Keras 3.15's Adam squares each slice before summing
-    (`v` gets 1 + 4 instead of 9 below), which FusedAdamW does not copy."""
-    variable = keras.Variable(np.zeros((4, 2), "float32"))
+def test_a_dense_update_is_adam():
+    """Against Adam written out in numpy (Kingma and Ba's faster form, end of section 2, with
+    epsilon hat), two steps from zero moments."""
+    variable = keras.Variable(np.zeros((2, 2), "float32"))
     optimizer = FusedAdamW(0.1, weight_decay=0.0)
     optimizer.build([variable])
-    gradient = tf.IndexedSlices(tf.constant([[1.0, 1.0], [2.0, -5.0]]), tf.constant([1, 1]),
-                                tf.constant([4, 2]))
-    dense = np.array([[0, 0], [3, -4], [0, 0], [0, 0]], "float32")
-    step = tf.function(lambda: optimizer.apply([gradient], [variable]))
-    m, v, expected = np.zeros((4, 2)), np.zeros((4, 2)), np.zeros((4, 2))
-    for t in (1, 2):  # Adam, in Kingma and Ba's faster form (end of section 2, epsilon hat)
+    gradient = np.array([[3.0, -4.0], [1e-3, 0.0]], "float32")
+    step = tf.function(lambda: optimizer.apply([tf.constant(gradient)], [variable]))
+    m, v, expected = np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2))
+    for t in (1, 2):
         step()
-        m = 0.9 * m + 0.1 * dense
-        v = 0.999 * v + 0.001 * dense ** 2
-        alpha = 0.1 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-        expected -= alpha * m / (np.sqrt(v) + 1e-7)
-    # float32 against float64: rtol 1e-4 (Keras' per-slice squares miss v by 44 % and 62 %).
+        m = 0.9 * m + 0.1 * gradient
+        v = 0.999 * v + 0.001 * gradient.astype("float64") ** 2
+        expected -= 0.1 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-7)
+    # float32 against float64 (v's update subtracts nearly equal numbers): rtol 1e-4.
     np.testing.assert_allclose(optimizer._momentums[0].numpy(), m, rtol=1e-4)
     np.testing.assert_allclose(optimizer._velocities[0].numpy(), v, rtol=1e-4)
     np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-4)
+
+
+def test_a_sparse_gradient_takes_keras_update():
+    """An embedding lookup's gradient repeats a row once per occurrence; Keras' update squares
+    each slice before summing (`v` gets 1 + 4, not 9, in the first column), and FusedAdamW
+    keeps that, so runs before and after it train the same."""
+    results = []
+    for optimizer in (keras.optimizers.AdamW(0.1), FusedAdamW(0.1)):
+        variable = keras.Variable(np.ones((4, 2), "float32"))
+        optimizer.build([variable])
+        gradient = tf.IndexedSlices(tf.constant([[1.0, 1.0], [2.0, -5.0]]),
+                                    tf.constant([1, 1]), tf.constant([4, 2]))
+        optimizer.apply([gradient], [variable])
+        results.append([variable.numpy(), optimizer._velocities[0].numpy()])
+    np.testing.assert_allclose(results[1][1][1], [0.005, 0.026], rtol=1e-5)
+    for keras_value, fused_value in zip(*results):
+        np.testing.assert_array_equal(fused_value, keras_value)
 
 
 def test_the_update_is_one_resource_apply_adam_per_variable():

@@ -9,7 +9,7 @@ from unilmv2_tf.training.strategy import STRATEGIES
 FLAGS = flags.FLAGS
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 TRAINING_FLAGS = ("distribution_strategy", "num_gpus", "tpu", "dtype_policy",
-                  "gradient_accumulation_steps", "clip_norm", "jit_compile")
+                  "gradient_accumulation_steps", "clip_norm", "jit_compile", "fused_adamw")
 
 
 def define_training_flags(clip_norm):
@@ -29,6 +29,9 @@ def define_training_flags(clip_norm):
                          "is k x --batch_size; --train_steps counts updates.")
     flags.DEFINE_float("clip_norm", clip_norm, "Clip the global gradient norm (0 = off).")
     flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step (always on for tpu).")
+    flags.DEFINE_bool("fused_adamw", True,
+                      "AdamW's update as one TF kernel per variable (FusedAdamW); "
+                      "--nofused_adamw: keras.optimizers.AdamW.")
 
 
 def check_training_flags(command):
@@ -86,7 +89,8 @@ def training_optimizer(learning_rate, total_steps, warmup_steps, weight_decay):
     return create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay=weight_decay,
                             clipnorm=FLAGS.clip_norm,
                             gradient_accumulation_steps=FLAGS.gradient_accumulation_steps,
-                            loss_scaling=FLAGS.dtype_policy == "mixed_float16")
+                            loss_scaling=FLAGS.dtype_policy == "mixed_float16",
+                            fused=FLAGS.fused_adamw)
 
 
 def jit_compile():
