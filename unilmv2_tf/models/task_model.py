@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from unilmv2_tf.layers import MaskedLMHead
 from unilmv2_tf.model_folder import ModelFolder
+from unilmv2_tf.training.fused_adamw import FusedAdamW
 
 
 class TaskModel(keras.Model):
@@ -24,14 +25,12 @@ class TaskModel(keras.Model):
         self.preprocessor = preprocessor
 
     def compile(self, optimizer="auto", **kwargs):
-        """`keras.Model.compile`; `optimizer="auto"` is AdamW 5e-5 (weight decay 0.01; the
-        fused `FusedAdamW`). The
-        loss is the model's own `compute_loss`, so the defaults of keras-hub's task types (a
-        loss on `y`, weighted metrics) do not apply; `Classifier`, whose loss is ordinary,
-        keeps `TextClassifier.compile`, and `Seq2SeqLM` adds keras-hub's `sampler`."""
+        """`keras.Model.compile`; `optimizer="auto"` is `FusedAdamW` 5e-5 (AdamW, weight decay
+        0.01). The loss is the model's own `compute_loss`, so the defaults of keras-hub's task
+        types (a loss on `y`, weighted metrics) do not apply; `Classifier`, whose loss is
+        ordinary, keeps `TextClassifier.compile`, and `Seq2SeqLM` adds keras-hub's
+        `sampler`."""
         if optimizer == "auto":
-            from unilmv2_tf.training import FusedAdamW
-
             optimizer = FusedAdamW(5e-5, weight_decay=0.01)
         keras.Model.compile(self, optimizer=optimizer, **kwargs)
 
