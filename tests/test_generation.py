@@ -192,7 +192,7 @@ def test_search_compiles_with_xla(model):
 
 
 def test_one_source_greedy_compiles_with_xla_and_equals_its_batched_row(model):
-    # One row is scored as two copies of itself (XLA's one-row product is slow): same values.
+    # One row under XLA (whose one-row product once copied the embedding at every step).
     decoder = KVCacheDecoder(*model, max_length=8, mask_id=MASK)
     one = sources([7])
     compiled = tf.function(lambda s: greedy_search(decoder, s, EOS), jit_compile=True)(one)

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from unilmv2_tf import UniLMv2Backbone
 from unilmv2_tf.layers import (MaskedLMHead, PseudoMaskAttentionMask, RelativeMultiHeadAttention,
@@ -129,3 +130,34 @@ def test_lm_head_is_tied_and_round_trips(tmp_path):
                                atol=1e-5)
     x = keras.Input((None, 8))
     _round_trip(keras.Model(x, head(x)), hidden, tmp_path)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5])
+def test_lm_head_scores_rows_as_its_call_does(rows):
+    # `score_rows` (decoding's product, the embedding on the left) against a numpy reference
+    # of the head, bias included, eager and under XLA.
+    embedding = keras.layers.Embedding(12, 8)
+    embedding.build((None, None))
+    head = MaskedLMHead(token_embedding=embedding)
+    hidden = np.random.default_rng(rows).normal(size=(rows, 8)).astype("float32")
+    head(hidden[:, None])
+    head.output_bias.assign(np.linspace(-1, 1, 12).astype("float32"))
+    transformed = np.asarray(head.layer_norm(keras.activations.gelu(
+        head.transform_dense(hidden), approximate=False)))
+    want = transformed @ np.asarray(embedding.embeddings).T + np.asarray(head.output_bias)
+    compiled = tf.function(head.score_rows, jit_compile=True)
+    for got in (head.score_rows(hidden), compiled(hidden), head(hidden[:, None])[:, 0]):
+        assert tuple(got.shape) == (rows, 12)
+        np.testing.assert_allclose(np.asarray(got), want, atol=1e-5)
+
+
+def test_lm_head_scores_one_row_under_xla_without_copying_the_embedding():
+    # Written `x Eᵀ`, XLA's CPU compiler transposed and copied the whole embedding for a
+    # one-row product at every decoding step; `score_rows` reads it as stored.
+    embedding = keras.layers.Embedding(3001, 64)
+    embedding.build((None, None))
+    head = MaskedLMHead(token_embedding=embedding)
+    hlo = tf.function(head.score_rows, jit_compile=True).experimental_get_compiler_ir(
+        tf.zeros([1, 64]))(stage="optimized_hlo")
+    moves = [line for line in hlo.splitlines() if "transpose(" in line or "copy(" in line]
+    assert not [line for line in moves if "[64,3001]" in line or "[3001,64]" in line]

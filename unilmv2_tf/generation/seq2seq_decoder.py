@@ -63,18 +63,10 @@ class Seq2SeqDecoder:
                        lambda: (log_probs, state))
 
     def _log_probs(self, hidden):
-        """`[N, hidden]` pseudo-mask states to float32 log-probabilities `[N, V]`.
-
-        One row (greedy decoding of one source) is scored as two copies of itself. For a
-        one-row product with the `[V, hidden]` embedding, XLA's CPU compiler copies the whole
-        embedding transposed at every step and runs its own matrix-vector loop fused with the
-        bias (the optimized HLO shows both), which made that search slower with XLA than
-        without (1,218 against 366 ms for 64 tokens in `benchmarks/decode.py`; 162 ms with two
-        rows, a plain matrix product on the embedding as stored). Without XLA the extra row
-        costs no measurable time."""
-        rows = tf.shape(hidden)[0]
-        padded = tf.concat([hidden, hidden[:tf.maximum(2 - rows, 0)]], axis=0)
-        logits = self.lm_head(padded[:, None, :])[:rows, 0]
+        """`[N, hidden]` pseudo-mask states to float32 log-probabilities `[N, V]`
+        (`MaskedLMHead.score_rows`: the product for few rows that reads the embedding as
+        stored)."""
+        logits = self.lm_head.score_rows(hidden)
         return tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
 
     def _target_roles(self, batch, step):

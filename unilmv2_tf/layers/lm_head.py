@@ -49,11 +49,38 @@ class MaskedLMHead(keras.layers.Layer):
         if positions is not None:
             hidden_states = ops.take_along_axis(
                 hidden_states, ops.expand_dims(ops.cast(positions, "int32"), -1), axis=1)
-        x = keras.activations.gelu(self.transform_dense(hidden_states), approximate=False)
-        x = self.layer_norm(x)
-        table = ops.cast(self.token_embedding.embeddings, self.compute_dtype)
-        logits = ops.matmul(x, ops.transpose(table))
+        logits = ops.matmul(self._transform(hidden_states), ops.transpose(self._table()))
         return logits + ops.cast(self.output_bias, self.compute_dtype)
+
+    def score_rows(self, rows):
+        """Logits `[N, vocab_size]` of `[N, hidden]` states: `call` on `rows[:, None]`, with the
+        output product taken as `(E xᵀ)ᵀ`, the embedding on the left as it is stored.
+
+        Decoding scores a few rows a step (the batch's pseudo masks), and its cost is reading
+        `E` once. Written `x Eᵀ`, TensorFlow's CPU product of 2–4 rows took 23 ms on a 2-core
+        AVX2 machine where `(E xᵀ)ᵀ` takes 7 ms (5.6 against 11.5 at 16 rows; equal with
+        XLA), and XLA's CPU compiler copied the whole embedding transposed at every step for
+        one row. The same values to round-off.
+
+        Example:
+        >>> embedding = keras.layers.Embedding(10, 8)
+        >>> embedding.build((None, None))
+        >>> head = MaskedLMHead(token_embedding=embedding)
+        >>> rows = ops.ones((3, 8))
+        >>> float(ops.max(ops.abs(head.score_rows(rows) - head(rows[:, None])[:, 0]))) < 1e-5
+        True
+        """
+        if not self.built:
+            self.build(tuple(rows.shape[:1]) + (1,) + tuple(rows.shape[1:]))
+        logits = ops.transpose(ops.matmul(self._table(), ops.transpose(self._transform(rows))))
+        return logits + ops.cast(self.output_bias, self.compute_dtype)
+
+    def _transform(self, hidden_states):
+        x = keras.activations.gelu(self.transform_dense(hidden_states), approximate=False)
+        return self.layer_norm(x)
+
+    def _table(self):
+        return ops.cast(self.token_embedding.embeddings, self.compute_dtype)
 
     def compute_output_shape(self, hidden_states_shape, positions_shape=None):
         length = positions_shape[1] if positions_shape is not None else hidden_states_shape[1]
