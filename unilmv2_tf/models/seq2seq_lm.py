@@ -287,7 +287,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         source = self.packer().pack_source(pieces)
         batch_size = min(batch_size, count)
         if jit_compile == "auto":
-            jit_compile = beam_size > 1 or batch_size > 1
+            jit_compile = auto_jit_compile(beam_size, batch_size)
         elif not isinstance(jit_compile, bool):
             raise ValueError(f'jit_compile must be True, False or "auto", got {jit_compile!r}.')
         search = self._search_function(max_length, jit_compile, dtype_policy, {
@@ -400,6 +400,17 @@ def search_choice(beam_size, sampler):
                          f"{type(sampler).__name__}: a sampler that draws tokens decodes one "
                          f"hypothesis per source (beam_size=1), beam search takes no sampler.")
     return 1, sampler
+
+
+def auto_jit_compile(beam_size, batch_size):
+    """`generate`'s `jit_compile="auto"`: XLA for beam search and for batches of several
+    sources, none for one source decoded greedily (mostly an interactive call, where XLA's
+    compilation per source width costs more than it saves).
+
+    >>> auto_jit_compile(4, 1), auto_jit_compile(1, 16), auto_jit_compile(1, 1)
+    (True, True, False)
+    """
+    return beam_size > 1 or batch_size > 1
 
 
 SOURCE_BUCKET = 16
