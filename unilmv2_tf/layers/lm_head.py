@@ -58,7 +58,7 @@ class MaskedLMHead(keras.layers.Layer):
 
         Decoding scores a few rows a step (the batch's pseudo masks), and its cost is reading
         `E` once. Written `x Eᵀ`, TensorFlow's CPU product of 2–4 rows took 23 ms on a 2-core
-        AVX2 machine where `(E xᵀ)ᵀ` takes 7 ms (5.6 against 11.5 at 16 rows; equal with
+        AVX2 machine where `(E xᵀ)ᵀ` takes 7 ms (6.6 against 11.5 at 16 rows; equal with
         XLA), and XLA's CPU compiler copied the whole embedding transposed at every step for
         one row. The same values to round-off.
 
