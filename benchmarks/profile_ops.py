@@ -5,8 +5,9 @@
 
 Traces (`tf.profiler.experimental`) in one process, each after untimed warm-up steps:
 a PMLM and an MLM training step in float32 and in mixed_bfloat16 (the batch of
-`pretrain_step.py`), and cached decoding with the default settings (`KVCacheDecoder`, no
-jit; greedy and beam 4, batch 1, 126-piece sources, 32 tokens; `--decode_preset`). Every op
+`pretrain_step.py`), and cached decoding (`KVCacheDecoder` without XLA, whose fused
+clusters the profiler cannot split into ops; greedy and beam 4, batch 1, 126-piece sources,
+32 tokens; `--decode_preset`). Every op
 event the executor recorded is summed by op type; a table per variant gives milliseconds per
 step (per generated token for decoding) and the share of all op time. Op time can exceed the
 wall time: the two cores run independent ops side by side. Writes JSON.

@@ -138,7 +138,7 @@ def test_generate_text_in_text_out(model):
         bare.generate("x")
 
 
-def test_generate_jit_compile_auto_uses_xla_for_beams_and_batches(model):
+def test_generate_jit_compile_auto_is_xla_and_decodes_as_without_it(model):
     texts = ["a command line tool for images", "fonts for the console"]
     model._search_functions.clear()
     auto, auto_scores = model.generate(texts, beam_size=2, return_scores=True)
@@ -146,11 +146,14 @@ def test_generate_jit_compile_auto_uses_xla_for_beams_and_batches(model):
                                          jit_compile=False)
     assert auto == plain
     np.testing.assert_allclose(auto_scores, plain_scores, atol=1e-4)
-    model.generate(texts[0])  # one source, greedy: no XLA
-    model.generate(texts)  # several sources, greedy: XLA
+    one, one_score = model.generate(texts[0], return_scores=True)  # one source, greedy
+    plain_one, plain_one_score = model.generate(texts[0], return_scores=True,
+                                                jit_compile=False)
+    assert one == plain_one
+    np.testing.assert_allclose(one_score, plain_one_score, atol=1e-4)
     built = {(dict(options)["beam_size"], jit) for _, jit, _, options in
              model._search_functions}
-    assert built == {(2, True), (2, False), (1, False), (1, True)}
+    assert built == {(2, True), (2, False), (1, True), (1, False)}
     with pytest.raises(ValueError, match="jit_compile"):
         model.generate(texts, jit_compile="yes")
 

@@ -37,9 +37,10 @@ def define_flags():
     flags.DEFINE_integer("sampling_seed", 0, "Seed of the draws: the same seed, the same "
                          "outputs.")
     flags.DEFINE_integer("batch_size", 16, "Inputs decoded together.")
-    flags.DEFINE_bool("jit_compile", None, "XLA-compile the search. Unset: on for beam search "
-                      "and batches of several inputs, off for one input decoded greedily "
-                      "(`Seq2SeqLM.generate`'s jit_compile=\"auto\", the fastest measured).")
+    flags.DEFINE_bool("jit_compile", None, "XLA-compile the search. Unset: on "
+                      "(`Seq2SeqLM.generate`'s jit_compile=\"auto\", the fastest measured "
+                      "for every search and batch size); --nojit_compile skips the "
+                      "compilation per source width.")
     flags.mark_flags_as_required(["model_dir", "input_file", "output_file"])
 
 

@@ -241,14 +241,14 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
             max_length: target slots, at most `max_target_length` (the default).
             batch_size: sources decoded together (the last batch is padded; fewer sources
                 than `batch_size` are decoded as one batch of their own size).
-            jit_compile: XLA-compile the search: True, False, or "auto" (the default): on
-                for beam search and for batches of several sources, off for one source decoded
-                greedily. XLA compiles once per source width (sources are trimmed to the
-                batch's longest, rounded up to 16 slots), about 2 s each on 2 CPU cores; once
-                compiled it is the faster setting (`benchmarks/decode.py`: beam 4 at batch 1
-                1.8x, greedy x 16 1.3x, greedy x 1 1.6x), so one greedy source, mostly an
-                interactive call, skips the compilation. Pass True to decode many single
-                sources one at a time.
+            jit_compile: XLA-compile the search: True, False, or "auto" (the default): on,
+                the fastest setting measured for every search and batch size once compiled
+                (`benchmarks/decode.py` on 2 CPU cores: greedy x 1 1.5-1.7x, beam 4 x 1
+                1.8-2.1x, greedy x 16 1.3-1.9x the uncompiled search). XLA compiles once per
+                batch size and source width (sources are trimmed to the batch's longest,
+                rounded up to 16 slots), 3-6 s each for `small` there, where the uncompiled
+                search traces once for every width (`benchmarks/generate_latency.py`). Pass
+                False for a few one-off calls.
             dtype_policy: the precision the search computes in: "auto" (the default):
                 float32 on a machine without GPU or TPU, where it decodes up to 1.8x faster
                 than mixed_bfloat16 (never slower), else the model's own policy; "model"; or
@@ -287,7 +287,7 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
         source = self.packer().pack_source(pieces)
         batch_size = min(batch_size, count)
         if jit_compile == "auto":
-            jit_compile = auto_jit_compile(beam_size, batch_size)
+            jit_compile = True
         elif not isinstance(jit_compile, bool):
             raise ValueError(f'jit_compile must be True, False or "auto", got {jit_compile!r}.')
         search = self._search_function(max_length, jit_compile, dtype_policy, {
@@ -400,17 +400,6 @@ def search_choice(beam_size, sampler):
                          f"{type(sampler).__name__}: a sampler that draws tokens decodes one "
                          f"hypothesis per source (beam_size=1), beam search takes no sampler.")
     return 1, sampler
-
-
-def auto_jit_compile(beam_size, batch_size):
-    """`generate`'s `jit_compile="auto"`: XLA for beam search and for batches of several
-    sources, none for one source decoded greedily (mostly an interactive call, where XLA's
-    compilation per source width costs more than it saves).
-
-    >>> auto_jit_compile(4, 1), auto_jit_compile(1, 16), auto_jit_compile(1, 1)
-    (True, True, False)
-    """
-    return beam_size > 1 or batch_size > 1
 
 
 SOURCE_BUCKET = 16
