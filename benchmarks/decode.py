@@ -15,7 +15,8 @@ fraction of the machine's float32 matmul peak, and the weights it read per secon
 (`decoding_weight_bytes`: every weight once a step) as a fraction of the memory read bandwidth
 (`measure_read_bandwidth`), the roof for a few rows; both measured in the same run before and
 after the timed part, with the load average. `--vocab_size=1024` times the same model with a small
-vocabulary, to separate the encoder's share of a step from the 30,522-word output layer's.
+vocabulary, to separate the encoder's share of a step from the 30,522-word output layer's;
+`--ngram_size=3` blocks repeated trigrams as `generate` does by default (off here otherwise).
 
 - cached: `KVCacheDecoder` (keys/values of every layer; each step feeds 2 tokens);
 - recompute: `RecomputeDecoder` (the whole sequence re-encoded every step);
@@ -130,6 +131,9 @@ def main():
     parser.add_argument("--vocab_size", type=int, default=0,
                         help="Vocabulary of the model (0: the preset's 30,522); a small one "
                              "leaves out nearly all of the output layer's cost.")
+    parser.add_argument("--ngram_size", type=int, default=0,
+                        help="n-gram blocking of every search (0: off; `generate` blocks "
+                             "repeated trigrams by default).")
     parser.add_argument("--peak_size", type=int, default=2048)
     parser.add_argument("--output", default="benchmarks/decode.json")
     args = parser.parse_args()
@@ -149,7 +153,7 @@ def main():
         parser.error(f"--decoders: choose from {sorted(classes)}, got {args.decoders!r}.")
     decoders = {name: classes[name](backbone, head, args.target_length, tokenizer.mask_id)
                 for name in chosen}
-    options = {"min_length": args.target_length, "ngram_size": 0}
+    options = {"min_length": args.target_length, "ngram_size": args.ngram_size}
     searches = {"greedy": lambda d, s: greedy_search(d, s, tokenizer.sep_id, **options),
                 "beam4": lambda d, s: beam_search(d, s, tokenizer.sep_id, beam_size=4,
                                                   **options)}
@@ -229,6 +233,7 @@ def main():
     report = {"preset": args.preset, "vocab_size": backbone.config.vocab_size,
               "source_length": args.source_length,
               "source_pieces": args.source_pieces, "target_length": args.target_length,
+              "ngram_size": args.ngram_size,
               "peak_before": peak_before, "peak_after": peak_after, "load": loads,
               "read_bandwidth_gb_per_s": bandwidth,
               "rows": rows, "ratios": ratios, "ratios_to_default_cached": default_ratios}
