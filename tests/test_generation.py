@@ -129,6 +129,32 @@ def test_block_repeated_ngrams_respects_ignored_ids():
     assert float(tf.reduce_min(log_probs[1])) == 0.0
 
 
+def banned_by_reference(row, step, n, ignore_ids=()):
+    """The tokens that would repeat an n-gram of `row[:step]`, found by listing n-grams."""
+    prefix = tuple(row[step - n + 1:step])
+    if any(t in ignore_ids for t in prefix):
+        return set()
+    return {row[i + n - 1] for i in range(step - n + 1) if tuple(row[i:i + n - 1]) == prefix
+            and row[i + n - 1] not in ignore_ids}
+
+
+def test_block_repeated_ngrams_matches_a_reference_on_every_row_eager_and_under_xla():
+    rng = np.random.default_rng(3)
+    sequences = rng.integers(4, 7, size=(6, 16)).astype("int32")  # 3 ids: many repeats
+    blocked = tf.function(block_repeated_ngrams, jit_compile=True)
+    cases = ((2, 7, ()), (3, 16, ()), (3, 12, (5,)), (4, 16, ()))
+    wanted = []
+    for n, step, ignore in cases:
+        want = [banned_by_reference(list(row), step, n, ignore) for row in sequences]
+        wanted += want
+        for block in (block_repeated_ngrams, blocked):
+            log_probs = block(tf.zeros([6, 11]), tf.constant(sequences), tf.constant(step), n,
+                              ignore_ids=ignore).numpy()
+            assert [set(np.flatnonzero(row < -1e8)) for row in log_probs] == want
+    # The cases ban different tokens in different rows (a row mix-up would show).
+    assert sum(bool(w) for w in wanted) >= 16 and len({frozenset(w) for w in wanted}) >= 6
+
+
 class TableDecoder(Seq2SeqDecoder):
     """A fake decoder: the next-token distribution depends only on the last token."""
 

@@ -47,11 +47,14 @@ def block_repeated_ngrams(log_probs, sequences, step, ngram_size, ignore_ids=())
         prefix_ignored = tf.reduce_any(tf.equal(prefix[..., None], ignore), axis=[1, 2])
         matches &= ~prefix_ignored[:, None]
         matches &= ~tf.reduce_any(tf.equal(followers[..., None], ignore), axis=-1)
-    rows = tf.broadcast_to(tf.range(tf.shape(sequences)[0])[:, None], tf.shape(followers))
-    indices = tf.reshape(tf.stack([rows, followers], axis=-1), [-1, 2])
-    banned = tf.tensor_scatter_nd_max(tf.zeros(tf.shape(log_probs), tf.int32), indices,
-                                      tf.reshape(tf.cast(matches, tf.int32), [-1]))
-    return tf.where(banned > 0, FORBIDDEN, log_probs)
+    # Matches counted per (row, token) by one scatter into the flattened `[N * V]` scores.
+    # Under XLA on a 2-core CPU, `tensor_scatter_nd_max` over `[N, V]` with (row, token)
+    # index pairs made greedy decoding of 16 sources 1.3x slower than without blocking, this
+    # form 1.1x (`benchmarks/decode.py --ngram_size=3`).
+    rows, vocab = tf.shape(log_probs)[0], tf.shape(log_probs)[1]
+    flat = tf.reshape(tf.range(rows)[:, None] * vocab + followers, [-1, 1])
+    counts = tf.scatter_nd(flat, tf.reshape(tf.cast(matches, tf.int32), [-1]), [rows * vocab])
+    return tf.where(tf.reshape(counts, [rows, vocab]) > 0, FORBIDDEN, log_probs)
 
 
 def constrain(log_probs, sequences, step, eos_id, min_length, ngram_size, ignore_ids):
