@@ -27,6 +27,7 @@ import tensorflow as tf  # noqa: E402
 from unilmv2_tf import UniLMv2Backbone, assets  # noqa: E402
 from unilmv2_tf.data import read_jsonl_records  # noqa: E402
 from unilmv2_tf.models import Seq2SeqLM  # noqa: E402
+from unilmv2_tf.models.seq2seq_lm import source_width  # noqa: E402
 from unilmv2_tf.preprocessing import WordPieceTokenizer  # noqa: E402
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures",
@@ -81,7 +82,8 @@ def main():
                 later = statistics.median(timed(lambda: call(pieces))
                                           for _ in range(args.repeats))
                 row = {"search": search, "jit_compile": jit, "source_pieces": pieces,
-                       "source_slots": -(-(pieces + 2) // 16) * 16, "first_call_s": first,
+                       "source_slots": source_width([pieces + 2], SOURCE_LENGTH),
+                       "first_call_s": first,
                        "later_call_ms": 1000 * later}
                 rows.append(row)
                 print(f"{search:<7} {str(jit):<5} {pieces:>6} {row['source_slots']:>5} "
