@@ -243,7 +243,8 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
                 than `batch_size` are decoded as one batch of their own size).
             jit_compile: XLA-compile the search: True, False, or "auto" (the default): on,
                 once compiled the faster setting in every row of `benchmarks/decode.py` on 2
-                CPU cores but beam 4 x 16 on short sources (4-7 % slower): greedy x 1
+                CPU cores but beam 4 x 16 on short sources (4-7 % slower in two runs, 10 %
+                faster in a third): greedy x 1
                 1.5-1.7x, beam 4 x 1 1.8-2.1x, greedy x 16 1.3-1.9x the uncompiled search.
                 XLA compiles once per batch size and source width (sources are trimmed to
                 the batch's longest, rounded up to 16 slots), 3-6 s each for `small` there,
