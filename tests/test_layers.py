@@ -1,5 +1,7 @@
 """Attention KV cache parity and `.keras` round trips of every layer."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -48,7 +50,8 @@ def test_block_with_cache_equals_full_forward():
                              attention_dropout=0.0)
     bias_layer = RelativePositionBias(num_heads=2)
     full = np.asarray(block(x, attention_mask=causal, attention_bias=bias_layer(positions)))
-    cache = (np.zeros((2, 2, t, 4), "float32"),) * 2  # keys, values: [B, heads, slots, size]
+    cache = (np.zeros((2, 2, 4, t), "float32"),  # keys: [B, heads, size, slots]
+             np.zeros((2, 2, t, 4), "float32"))  # values: [B, heads, slots, size]
     outputs = []
     for start, end in [(0, 3), (3, 4), (4, 7)]:
         out, cache = block(x[:, start:end], attention_mask=causal[:, start:end],
@@ -87,6 +90,38 @@ def test_cache_requires_index():
     layer = RelativeMultiHeadAttention(num_heads=1, head_size=2)
     with pytest.raises(ValueError, match="cache_update_index"):
         layer(np.ones((1, 1, 2), "float32"), cache=(np.zeros((1, 1, 3, 2), "float32"),) * 2)
+
+
+def test_cache_in_another_layout_is_a_clear_error():
+    layer = RelativeMultiHeadAttention(num_heads=2, head_size=4)
+    slots_last = np.zeros((1, 2, 4, 6), "float32")
+    slots_third = np.zeros((1, 2, 6, 4), "float32")
+    fewer_values = np.zeros((1, 2, 5, 4), "float32")
+    for cache in [(slots_third, slots_third), (slots_last, slots_last),
+                  (slots_last, fewer_values)]:
+        with pytest.raises(ValueError, match=r"keys \[B, 2, 4, S\] and values \[B, 2, S, 4\]"):
+            layer(np.ones((1, 1, 8), "float32"), cache=cache, cache_update_index=0)
+
+
+def test_cached_attention_under_xla_reads_the_key_cache_without_transposing_it():
+    # With keys cached `[B, heads, S, head_size]`, XLA's CPU compiler transposed every layer's
+    # whole key cache for the score product at every decoding step; only the new rows may be.
+    layer = RelativeMultiHeadAttention(num_heads=2, head_size=8)
+    layer.build((1, 2, 16))
+    keys, values = tf.zeros([1, 2, 8, 40]), tf.zeros([1, 2, 40, 8])
+
+    def decode(x, keys, values):  # three steps of two tokens, as in decoding
+        def body(i, x, keys, values):
+            x, (keys, values) = layer(x, cache=(keys, values), cache_update_index=2 * i)
+            return i + 1, x, keys, values
+        return tf.while_loop(lambda i, *_: i < 3, body, (0, x, keys, values))[1]
+
+    hlo = tf.function(decode, jit_compile=True).experimental_get_compiler_ir(
+        tf.zeros([1, 2, 16]), keys, values)(stage="optimized_hlo")
+    shapes = [re.search(r"= \w+\[([\d,]*)\]", line)[1] for line in hlo.splitlines()
+              if " transpose(" in line]
+    sizes = [np.prod([int(d) for d in shape.split(",")]) for shape in shapes]
+    assert sizes and max(sizes) == 2 * 2 * 8  # the two new tokens' keys or values only
 
 
 def _round_trip(model, inputs, tmp_path):

@@ -220,13 +220,16 @@ class UniLMv2Backbone(Backbone):
         return cls(**config)
 
     def init_cache(self, batch_size, max_length):
-        """A zero key/value cache: per layer a `(keys, values)` pair, each
-        `[B, heads, max_length, head_size]`. Separate tensors, so that a step copies only
-        what it updates (one stacked tensor was sliced, restacked and transposed every step).
+        """A zero key/value cache: per layer a `(keys, values)` pair, keys
+        `[B, heads, head_size, max_length]` and values `[B, heads, max_length, head_size]`
+        (the layouts the attention products read; see `RelativeMultiHeadAttention`).
+        Separate tensors, so that a step copies only what it updates (one stacked tensor was
+        sliced, restacked and transposed every step).
         """
         c = self.config
-        shape = (batch_size, c.num_heads, max_length, c.head_size)
-        return tuple((ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+        keys = (batch_size, c.num_heads, c.head_size, max_length)
+        values = (batch_size, c.num_heads, max_length, c.head_size)
+        return tuple((ops.zeros(keys, self.compute_dtype), ops.zeros(values, self.compute_dtype))
                      for _ in range(c.num_layers))
 
     def call_with_cache(self, token_ids, segment_ids, position_ids, attention_mask, cache,
@@ -241,8 +244,8 @@ class UniLMv2Backbone(Backbone):
             token_ids, segment_ids, position_ids: int `[B, T]` of the new tokens.
             attention_mask: bool `[B, T, S]` over the cache slots (build it with
                 `PseudoMaskAttentionMask` from the new tokens' and the slots' step weights).
-            cache: per layer `(keys, values)`, each `[B, heads, S, head_size]`, from
-                `init_cache`.
+            cache: per layer `(keys, values)`, keys `[B, heads, head_size, S]` and values
+                `[B, heads, S, head_size]`, from `init_cache`.
             cache_update_index: int scalar.
             cache_position_ids: int `[B, S]`, the position id of every slot (the new tokens'
                 included), for the relative bias.

@@ -18,8 +18,11 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
         attention_mask: bool `[B, T, Tk]`, 1 = may attend. Fully masked rows attend uniformly
             (they belong to padding and are ignored downstream).
         attention_bias: float `[B or 1, num_heads, T, Tk]` added to the scaled scores.
-        cache: optional `(keys, values)` of earlier tokens, each `[B, num_heads, S, head_size]`
-            (heads first: the score and value products read it without a transpose).
+        cache: optional `(keys, values)` of earlier tokens: keys `[B, num_heads, head_size, S]`,
+            values `[B, num_heads, S, head_size]`, the layouts in which the score product
+            `q kᵀ` and the value product read them (with keys `[B, num_heads, S, head_size]`,
+            XLA's CPU compiler copied every layer's whole key cache transposed at every
+            decoding step).
         cache_update_index: int; the keys/values of `hidden_states` are written to cache slots
             `[index, index + T)`, then the queries attend over all `S` slots (mask them with
             `attention_mask [B, T, S]`).
@@ -65,17 +68,18 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
         query = self._split_heads(self.query_dense(hidden_states))
         key = self._split_heads(self.key_dense(hidden_states))
         value = self._split_heads(self.value_dense(hidden_states))
-        keys_layout = "bknh"
+        keys_layout = values_layout = "bknh"
         if cache is not None:
             if cache_update_index is None:
                 raise ValueError("`cache_update_index` is required when `cache` is given.")
-            # Only the T new rows are transposed to the cache's heads-first layout; the
-            # whole cache is copied once (the update), not re-laid out for every product.
-            start = (0, 0, cache_update_index, 0)
-            key, value = (ops.slice_update(old, start, ops.cast(
-                ops.transpose(new, (0, 2, 1, 3)), old.dtype))
-                for old, new in zip(cache, (key, value)))
-            cache, keys_layout = (key, value), "bnkh"
+            keys, values = cache
+            self._check_cache(keys, values)
+            # Only the T new rows are transposed into the cache's layouts.
+            key = ops.slice_update(keys, (0, 0, 0, cache_update_index),
+                                   ops.cast(ops.transpose(key, (0, 2, 3, 1)), keys.dtype))
+            value = ops.slice_update(values, (0, 0, cache_update_index, 0),
+                                     ops.cast(ops.transpose(value, (0, 2, 1, 3)), values.dtype))
+            cache, keys_layout, values_layout = (key, value), "bnhk", "bnkh"
         scores = ops.einsum(f"bqnh,{keys_layout}->bnqk", ops.cast(query, "float32"),
                             ops.cast(key, "float32"))
         scores = scores * (1.0 / float(self.head_size) ** 0.5)
@@ -86,7 +90,7 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
             scores = ops.where(mask, scores, -1e9)
         probs = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
         probs = self.dropout_layer(probs, training=training)
-        context = ops.einsum(f"bnqk,{keys_layout}->bqnh", probs,
+        context = ops.einsum(f"bnqk,{values_layout}->bqnh", probs,
                              ops.cast(value, self.compute_dtype))
         shape = ops.shape(context)
         context = ops.reshape(context, (shape[0], shape[1], self.num_heads * self.head_size))
@@ -94,6 +98,19 @@ class RelativeMultiHeadAttention(keras.layers.Layer):
         if cache is not None:
             return output, cache
         return output
+
+    def _check_cache(self, keys, values):
+        heads, size = self.num_heads, self.head_size
+        keys_shape, values_shape = tuple(keys.shape), tuple(values.shape)
+        if (len(keys_shape) != 4 or len(values_shape) != 4
+                or keys_shape[1:3] != (heads, size) or values_shape[1] != heads
+                or values_shape[3] != size
+                or None not in (keys_shape[3], values_shape[2])  # slots, when known
+                and keys_shape[3] != values_shape[2]):
+            raise ValueError(
+                f"The cache must hold keys [B, {heads}, {size}, S] and values "
+                f"[B, {heads}, S, {size}] (num_heads, head_size; `init_cache` builds them), "
+                f"got keys {keys_shape} and values {values_shape}.")
 
     def compute_output_shape(self, hidden_states_shape, *args, **kwargs):
         return hidden_states_shape
