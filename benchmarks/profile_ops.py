@@ -5,22 +5,28 @@
 
 Traces (`tf.profiler.experimental`) in one process, each after untimed warm-up steps:
 a PMLM and an MLM training step in float32 and in mixed_bfloat16 (the batch of
-`pretrain_step.py`), and cached decoding (`KVCacheDecoder` without XLA, whose fused
-clusters the profiler cannot split into ops; greedy and beam 4, batch 1, 126-piece sources,
-32 tokens; `--decode_preset`). Every op
-event the executor recorded is summed by op type; a table per variant gives milliseconds per
-step (per generated token for decoding) and the share of all op time. Op time can exceed the
-wall time: the two cores run independent ops side by side. Writes JSON.
+`pretrain_step.py`), and cached decoding (`KVCacheDecoder`; greedy and beam 4, batch 1,
+126-piece sources, 32 tokens; `--decode_preset`), without XLA and with it ("... xla", the
+default of `generate`). Every op event the executor recorded is summed by op type; under XLA,
+where the executor sees one op for the whole search, every compiled kernel XLA's CPU runtime
+recorded (`--xla_cpu_enable_xprof_traceme`, set here) is summed by kind ("XLA " and its HLO
+name without the number: `XLA MatMul`, `XLA copy_bitcast_fusion`, ...). A table per variant
+gives milliseconds per step (per generated token for decoding) and the share of all op time.
+Op time can exceed the wall time: the two cores run independent ops side by side. Writes JSON.
 """
 
 import argparse
 import collections
 import glob
 import os
+import re
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# XLA's CPU runtime records its kernels for the profiler only with this flag.
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                           + " --xla_cpu_enable_xprof_traceme=true").strip()
 
 from benchmark_report import write_report  # noqa: E402
 from decode import decoding_inputs  # noqa: E402
@@ -41,7 +47,9 @@ def op_times(run, repeats):
     """Traces `repeats` calls of `run`; returns ({op type: seconds per call}, wall s per call).
 
     The executor names each op event `<op name>:<op type>`; framework events (thread pools,
-    eager dispatch) carry `::` or no `:` and are left out."""
+    eager dispatch) carry `::` or no `:` and are left out. XLA's kernels run on the
+    intra-op threads (`tf_numa...` lines), named by their HLO instruction (`MatMul.28`,
+    `copy_bitcast_fusion.7`), beside its runtime's own events, which are left out."""
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
         started = time.perf_counter()
@@ -57,12 +65,16 @@ def op_times(run, repeats):
             for plane in space.planes:
                 names = {key: m.name for key, m in plane.event_metadata.items()}
                 for line in plane.lines:
-                    if not line.name.startswith("tf_Compute"):
+                    executor = line.name.startswith("tf_Compute")
+                    if not (executor or line.name.startswith("tf_numa")):
                         continue
                     for event in line.events:
                         name = names[event.metadata_id]
-                        if ":" in name and "::" not in name:
+                        if executor and ":" in name and "::" not in name:
                             totals[name.rsplit(":", 1)[1]] += event.duration_ps * 1e-12
+                        elif not executor and re.fullmatch(r"[\w.-]+\.\d+|[\w-]+", name):
+                            kind = "XLA " + re.sub(r"\.\d+$", "", name)
+                            totals[kind] += event.duration_ps * 1e-12
     return {op: seconds / repeats for op, seconds in totals.items()}, wall
 
 
@@ -85,7 +97,7 @@ def training_variants(args, tokenizer):
 
 
 def decoding_variants(args, tokenizer):
-    """`{name: (decode, tokens)}`: cached greedy and beam 4 at batch 1, default settings."""
+    """`{name: (decode, tokens)}`: cached greedy and beam 4 at batch 1, without XLA and with it."""
     target_length, source_length = args.target_length, 128
     backbone, head, sources = decoding_inputs(tokenizer, args.decode_preset, source_length,
                                               target_length, source_length - 2, (1,))
@@ -98,8 +110,10 @@ def decoding_variants(args, tokenizer):
                                                          beam_size=4, **options)}
     variants = {}
     for name, search in searches.items():
-        function = tf.function(search)
-        variants[name] = (lambda f=function: f(source)["token_ids"].numpy(), target_length)
+        for suffix, jit_compile in (("", False), (" xla", True)):
+            function = tf.function(search, jit_compile=jit_compile)
+            variants[name + suffix] = (lambda f=function: f(source)["token_ids"].numpy(),
+                                       target_length)
     return variants
 
 
