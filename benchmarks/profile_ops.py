@@ -43,13 +43,14 @@ from unilmv2_tf.preprocessing import WordPieceTokenizer  # noqa: E402
 from unilmv2_tf.training import create_optimizer  # noqa: E402
 
 
-def op_times(run, repeats):
+def op_times(run, repeats, xla_kernels=False):
     """Traces `repeats` calls of `run`; returns ({op type: seconds per call}, wall s per call).
 
     The executor names each op event `<op name>:<op type>`; framework events (thread pools,
-    eager dispatch) carry `::` or no `:` and are left out. XLA's kernels run on the
-    intra-op threads (`tf_numa...` lines), named by their HLO instruction (`MatMul.28`,
-    `copy_bitcast_fusion.7`), beside its runtime's own events, which are left out."""
+    eager dispatch) carry `::` or no `:` and are left out. With `xla_kernels`, XLA's kernels
+    count too: they run on the intra-op threads (`tf_numa...` lines), named by their HLO
+    instruction (`MatMul.28`, `copy_bitcast_fusion.7`), beside its runtime's own events,
+    which are left out."""
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
         started = time.perf_counter()
@@ -66,7 +67,7 @@ def op_times(run, repeats):
                 names = {key: m.name for key, m in plane.event_metadata.items()}
                 for line in plane.lines:
                     executor = line.name.startswith("tf_Compute")
-                    if not (executor or line.name.startswith("tf_numa")):
+                    if not (executor or xla_kernels and line.name.startswith("tf_numa")):
                         continue
                     for event in line.events:
                         name = names[event.metadata_id]
@@ -143,7 +144,8 @@ def main():
         training = not name.startswith("decode")
         run()  # trace the function, warm the thread pools
         run()
-        times, wall = op_times(run, args.train_steps if training else args.repeats)
+        times, wall = op_times(run, args.train_steps if training else args.repeats,
+                               xla_kernels=name.endswith(" xla"))
         unit, per = ("step", 1) if training else ("token", per_call)
         total = sum(times.values())
         top = sorted(times.items(), key=lambda kv: -kv[1])[:args.top]
