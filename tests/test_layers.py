@@ -121,7 +121,7 @@ def test_cached_attention_under_xla_reads_the_key_cache_without_transposing_it()
     shapes = [re.search(r"= \w+\[([\d,]*)\]", line)[1] for line in hlo.splitlines()
               if " transpose(" in line]
     sizes = [np.prod([int(d) for d in shape.split(",")]) for shape in shapes]
-    assert sizes and max(sizes) == 2 * 2 * 8  # the two new tokens' keys or values only
+    assert max(sizes, default=0) <= 2 * 2 * 8  # the two new tokens' keys or values at most
 
 
 def _round_trip(model, inputs, tmp_path):
