@@ -40,8 +40,7 @@ def define_flags():
     flags.DEFINE_bool("jit_compile", None, "XLA-compile the search. Unset: on "
                       "(`Seq2SeqLM.generate`'s jit_compile=\"auto\", the faster setting in "
                       "every measured row but beam 4 x 16 on short sources, where runs "
-                      "disagree); --nojit_compile "
-                      "skips the compilation per source width.")
+                      "disagree); --nojit_compile skips the compilation per source width.")
     flags.mark_flags_as_required(["model_dir", "input_file", "output_file"])
 
 

@@ -244,12 +244,12 @@ class Seq2SeqLM(TaskModel, keras_hub.models.Seq2SeqLM):
             jit_compile: XLA-compile the search: True, False, or "auto" (the default): on,
                 once compiled the faster setting in every row of `benchmarks/decode.py` on 2
                 CPU cores but beam 4 x 16 on short sources (4-7 % slower in two runs, 10 %
-                faster in a third): greedy x 1
-                1.5-1.7x, beam 4 x 1 1.8-2.1x, greedy x 16 1.3-1.9x the uncompiled search.
-                XLA compiles once per batch size and source width (sources are trimmed to
-                the batch's longest, rounded up to 16 slots), 3-6 s each for `small` there,
-                where the uncompiled search traces once for every width
-                (`benchmarks/generate_latency.py`). Pass False for a few one-off calls.
+                faster in a third): greedy x 1 1.5-1.7x, beam 4 x 1 1.8-2.1x, greedy x 16
+                1.3-1.9x the uncompiled search. XLA compiles once per batch size and source
+                width (sources are trimmed to the batch's longest, rounded up to 16 slots),
+                3-6 s each for `small` there, where the uncompiled search traces once for
+                every width (`benchmarks/generate_latency.py`). Pass False for a few one-off
+                calls.
             dtype_policy: the precision the search computes in: "auto" (the default):
                 float32 on a machine without GPU or TPU, where it decodes up to 1.8x faster
                 than mixed_bfloat16 (never slower), else the model's own policy; "model"; or
