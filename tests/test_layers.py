@@ -186,9 +186,10 @@ def test_lm_head_scores_rows_as_its_call_does(rows):
         np.testing.assert_allclose(np.asarray(got), want, atol=1e-5)
 
 
-def test_lm_head_scores_one_row_under_xla_without_copying_the_embedding():
+def test_lm_head_scores_one_row_under_xla_in_halves_without_copying_the_embedding():
     # Written `x Eᵀ`, XLA's CPU compiler transposed and copied the whole embedding for a
-    # one-row product at every decoding step; `score_rows` reads it as stored.
+    # one-row product at every decoding step; `score_rows` reads it as stored. Its product with
+    # the whole table ran on one core; with each half, XLA can split it across the cores.
     embedding = keras.layers.Embedding(3001, 64)
     embedding.build((None, None))
     head = MaskedLMHead(token_embedding=embedding)
@@ -196,3 +197,5 @@ def test_lm_head_scores_one_row_under_xla_without_copying_the_embedding():
         tf.zeros([1, 64]))(stage="optimized_hlo")
     moves = [line for line in hlo.splitlines() if "transpose(" in line or "copy(" in line]
     assert not [line for line in moves if "[64,3001]" in line or "[3001,64]" in line]
+    products = re.findall(r"= f32\[(\d+)\]\S* dot\(", hlo)
+    assert sorted(products) == ["1500", "1501", "64"]  # the transform's Dense, two halves

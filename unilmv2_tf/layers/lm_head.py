@@ -72,8 +72,18 @@ class MaskedLMHead(keras.layers.Layer):
         """
         if not self.built:
             self.build(tuple(rows.shape[:1]) + (1,) + tuple(rows.shape[1:]))
-        logits = ops.transpose(ops.matmul(self._table(), ops.transpose(self._transform(rows))))
-        return logits + ops.cast(self.output_bias, self.compute_dtype)
+        table, columns = self._table(), ops.transpose(self._transform(rows))
+        if rows.shape[0] == 1:
+            # One row (greedy decoding of one source): XLA's CPU compiler runs the product
+            # with the whole table, fused with the bias, on one core; the product with each
+            # half of the table is a loop it splits across the cores. Greedy x 1 decoding 1.36x
+            # faster on a 2-core AVX2 machine, 1.13x without XLA; values to round-off.
+            half = table.shape[0] // 2
+            logits = ops.concatenate(
+                [ops.matmul(table[:half], columns), ops.matmul(table[half:], columns)], axis=0)
+        else:
+            logits = ops.matmul(table, columns)
+        return ops.transpose(logits) + ops.cast(self.output_bias, self.compute_dtype)
 
     def _transform(self, hidden_states):
         x = keras.activations.gelu(self.transform_dense(hidden_states), approximate=False)
