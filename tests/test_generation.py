@@ -1,6 +1,7 @@
 """Cached decoding is exact, and greedy / beam search keep their documented properties."""
 
 import math
+import os
 
 import keras
 import keras_hub
@@ -14,6 +15,7 @@ from unilmv2_tf.generation import (KVCacheDecoder, RecomputeDecoder, Seq2SeqDeco
 from unilmv2_tf.layers import MaskedLMHead
 
 EOS, MASK = 2, 3
+BENCHMARKS = os.path.join(os.path.dirname(__file__), "..", "benchmarks")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,21 @@ def test_cached_decoding_equals_full_recompute(model):
         np.testing.assert_array_equal(got["lengths"], want["lengths"])
     lengths = greedy_search(cached, source, EOS)["lengths"].numpy()
     assert lengths.min() < 10, "no output ended early: the test would not cover EOS"
+
+
+def test_benchmarks_s2s_ft_decoder_decodes_as_the_cache(model, monkeypatch):
+    # `benchmarks/decode.py` times the cache against s2s-ft's way of decoding (its
+    # `HiddenStateCacheDecoder`: every layer's input states kept, keys and values re-projected
+    # each step); its ratios compare like with like only while both decode the same.
+    monkeypatch.syspath_prepend(BENCHMARKS)
+    from decode import HiddenStateCacheDecoder
+    source = sources([9, 5, 3, 7])
+    cached = KVCacheDecoder(*model, max_length=10, mask_id=MASK)
+    s2s_ft = HiddenStateCacheDecoder(*model, max_length=10, mask_id=MASK)
+    for search, options in ((greedy_search, {}), (beam_search, {"beam_size": 3})):
+        got, want = search(s2s_ft, source, EOS, **options), search(cached, source, EOS, **options)
+        np.testing.assert_array_equal(got["token_ids"], want["token_ids"])
+        np.testing.assert_allclose(got["scores"], want["scores"], atol=1e-4)
 
 
 def test_step_log_probs_equal_full_recompute_along_a_prefix(model):
