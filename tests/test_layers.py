@@ -170,7 +170,8 @@ def test_lm_head_is_tied_and_round_trips(tmp_path):
 @pytest.mark.parametrize("rows", [1, 2, 5])
 def test_lm_head_scores_rows_as_its_call_does(rows):
     # `score_rows` (decoding's product, the embedding on the left) against a numpy reference
-    # of the head, bias included, eager and under XLA.
+    # of the head, bias included, eager and traced, with and without XLA, for these rows only
+    # and for any number of rows.
     embedding = keras.layers.Embedding(12, 8)
     embedding.build((None, None))
     head = MaskedLMHead(token_embedding=embedding)
@@ -180,8 +181,10 @@ def test_lm_head_scores_rows_as_its_call_does(rows):
     transformed = np.asarray(head.layer_norm(keras.activations.gelu(
         head.transform_dense(hidden), approximate=False)))
     want = transformed @ np.asarray(embedding.embeddings).T + np.asarray(head.output_bias)
-    compiled = tf.function(head.score_rows, jit_compile=True)
-    for got in (head.score_rows(hidden), compiled(hidden), head(hidden[:, None])[:, 0]):
+    compiled = [tf.function(head.score_rows, jit_compile=jit, input_signature=signature)
+                for jit in (True, False) for signature in (None, [tf.TensorSpec([None, 8])])]
+    for got in (head.score_rows(hidden), *(f(hidden) for f in compiled),
+                head(hidden[:, None])[:, 0]):
         assert tuple(got.shape) == (rows, 12)
         np.testing.assert_allclose(np.asarray(got), want, atol=1e-5)
 
@@ -189,13 +192,15 @@ def test_lm_head_scores_rows_as_its_call_does(rows):
 def test_lm_head_scores_one_row_under_xla_in_halves_without_copying_the_embedding():
     # Written `x Eᵀ`, XLA's CPU compiler transposed and copied the whole embedding for a
     # one-row product at every decoding step; `score_rows` reads it as stored. Its product with
-    # the whole table ran on one core; with each half, XLA can split it across the cores.
+    # the whole table ran on one core; with each half, XLA can split it across the cores, also
+    # when traced for any number of rows (as `Seq2SeqLM.generate` traces its search).
     embedding = keras.layers.Embedding(3001, 64)
     embedding.build((None, None))
     head = MaskedLMHead(token_embedding=embedding)
-    hlo = tf.function(head.score_rows, jit_compile=True).experimental_get_compiler_ir(
-        tf.zeros([1, 64]))(stage="optimized_hlo")
-    moves = [line for line in hlo.splitlines() if "transpose(" in line or "copy(" in line]
-    assert not [line for line in moves if "[64,3001]" in line or "[3001,64]" in line]
-    products = re.findall(r"= f32\[(\d+)\]\S* dot\(", hlo)
-    assert sorted(products) == ["1500", "1501", "64"]  # the transform's Dense, two halves
+    for signature in (None, [tf.TensorSpec([None, 64])]):
+        hlo = tf.function(head.score_rows, jit_compile=True, input_signature=signature
+                          ).experimental_get_compiler_ir(tf.zeros([1, 64]))(stage="optimized_hlo")
+        moves = [line for line in hlo.splitlines() if "transpose(" in line or "copy(" in line]
+        assert not [line for line in moves if "[64,3001]" in line or "[3001,64]" in line]
+        products = re.findall(r"= f32\[(\d+)\]\S* dot\(", hlo)
+        assert sorted(products) == ["1500", "1501", "64"]  # the transform's Dense, two halves

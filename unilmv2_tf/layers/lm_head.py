@@ -73,16 +73,23 @@ class MaskedLMHead(keras.layers.Layer):
         if not self.built:
             self.build(tuple(rows.shape[:1]) + (1,) + tuple(rows.shape[1:]))
         table, columns = self._table(), ops.transpose(self._transform(rows))
-        if rows.shape[0] == 1:
+
+        def whole():
+            return ops.matmul(table, columns)
+
+        def halves():
             # One row (greedy decoding of one source): XLA's CPU compiler runs the product
             # with the whole table, fused with the bias, on one core; the product with each
-            # half of the table is a loop it splits across the cores. Greedy x 1 decoding 1.36x
-            # faster on a 2-core AVX2 machine, 1.13x without XLA; values to round-off.
+            # half of the table is a loop it splits across the cores. Greedy x 1 decoding
+            # 1.36x faster on a 2-core AVX2 machine, 1.13x without XLA; values to round-off.
             half = table.shape[0] // 2
-            logits = ops.concatenate(
+            return ops.concatenate(
                 [ops.matmul(table[:half], columns), ops.matmul(table[half:], columns)], axis=0)
+
+        if rows.shape[0] is None:  # traced for any batch, as `Seq2SeqLM.generate` does
+            logits = ops.cond(ops.equal(ops.shape(rows)[0], 1), halves, whole)
         else:
-            logits = ops.matmul(table, columns)
+            logits = halves() if rows.shape[0] == 1 else whole()
         return ops.transpose(logits) + ops.cast(self.output_bias, self.compute_dtype)
 
     def _transform(self, hidden_states):
