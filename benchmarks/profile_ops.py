@@ -5,13 +5,14 @@
 
 Traces (`tf.profiler.experimental`) in one process, each after untimed warm-up steps:
 a PMLM and an MLM training step in float32 and in mixed_bfloat16 (the batch of
-`pretrain_step.py`), and cached decoding (`KVCacheDecoder`; greedy and beam 4, batch 1,
-126-piece sources, 32 tokens; `--decode_preset`), without XLA and with it ("... xla", the
-default of `generate`). Every op event the executor recorded is summed by op type; under XLA,
-where the executor sees one op for the whole search, every compiled kernel XLA's CPU runtime
-recorded (`--xla_cpu_enable_xprof_traceme`, set here) is summed by kind ("XLA " and its HLO
+`pretrain_step.py`), and cached decoding (`KVCacheDecoder`; greedy and beam 4, at batch 1 or
+each of `--decode_batches`, 126-piece sources, 32 tokens; `--decode_preset`), without XLA and
+with it ("... xla", the default of `generate`). Every op event the executor recorded is
+summed by op type; under XLA, where the executor sees one op for the whole search, every
+compiled kernel XLA's CPU runtime recorded (`--xla_cpu_enable_xprof_traceme`, set here) is summed by kind ("XLA " and its HLO
 name without the number: `XLA MatMul`, `XLA copy_bitcast_fusion`, ...). A table per variant
-gives milliseconds per step (per generated token for decoding) and the share of all op time.
+gives milliseconds per step (for decoding, per step of the search: a token for every source)
+and the share of all op time.
 Op time can exceed the wall time: the two cores run independent ops side by side. Writes JSON.
 """
 
@@ -98,23 +99,25 @@ def training_variants(args, tokenizer):
 
 
 def decoding_variants(args, tokenizer):
-    """`{name: (decode, tokens)}`: cached greedy and beam 4 at batch 1, without XLA and with it."""
+    """`{name: (decode, tokens)}`: cached greedy and beam 4 at each of `--decode_batches`
+    (`decode greedy x1`, `decode beam4 x16 xla`, ...), without XLA and with it."""
     target_length, source_length = args.target_length, 128
+    batches = tuple(int(b) for b in args.decode_batches.split(","))
     backbone, head, sources = decoding_inputs(tokenizer, args.decode_preset, source_length,
-                                              target_length, source_length - 2, (1,))
-    source = sources[1]
+                                              target_length, source_length - 2, batches)
     decoder = KVCacheDecoder(backbone, head, target_length, tokenizer.mask_id)
     options = {"min_length": target_length, "ngram_size": 0}
-    searches = {"decode greedy x1": lambda s: greedy_search(decoder, s, tokenizer.sep_id,
-                                                            **options),
-                "decode beam4 x1": lambda s: beam_search(decoder, s, tokenizer.sep_id,
-                                                         beam_size=4, **options)}
+    searches = {"greedy": lambda s: greedy_search(decoder, s, tokenizer.sep_id, **options),
+                "beam4": lambda s: beam_search(decoder, s, tokenizer.sep_id, beam_size=4,
+                                               **options)}
     variants = {}
-    for name, search in searches.items():
-        for suffix, jit_compile in (("", False), (" xla", True)):
-            function = tf.function(search, jit_compile=jit_compile)
-            variants[name + suffix] = (lambda f=function: f(source)["token_ids"].numpy(),
-                                       target_length)
+    for batch in batches:
+        for name, search in searches.items():
+            for suffix, jit_compile in (("", False), (" xla", True)):
+                function = tf.function(search, jit_compile=jit_compile)
+                variants[f"decode {name} x{batch}{suffix}"] = (
+                    lambda f=function, s=sources[batch]: f(s)["token_ids"].numpy(),
+                    target_length)
     return variants
 
 
@@ -126,6 +129,8 @@ def main():
     parser.add_argument("--train_steps", type=int, default=2, help="Traced training steps.")
     parser.add_argument("--decode_preset", default="small")
     parser.add_argument("--target_length", type=int, default=32)
+    parser.add_argument("--decode_batches", default="1",
+                        help="Comma-separated batch sizes to decode (`1,16`).")
     parser.add_argument("--repeats", type=int, default=3, help="Traced decoding runs.")
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--only", default="", help="Comma-separated variant names to run.")

@@ -10,6 +10,7 @@ import tensorflow as tf
 from unilmv2_tf import UniLMv2Backbone
 from unilmv2_tf.layers import (MaskedLMHead, PseudoMaskAttentionMask, RelativeMultiHeadAttention,
                                RelativePositionBias, TransformerBlock, UniLMv2Embeddings)
+from unilmv2_tf.layers.lm_head import MANY_ROWS
 
 
 def reference_attention(layer, x, mask, bias):
@@ -167,7 +168,7 @@ def test_lm_head_is_tied_and_round_trips(tmp_path):
     _round_trip(keras.Model(x, head(x)), hidden, tmp_path)
 
 
-@pytest.mark.parametrize("rows", [1, 2, 5])
+@pytest.mark.parametrize("rows", [1, 2, 5, MANY_ROWS + 1])
 def test_lm_head_scores_rows_as_its_call_does(rows):
     # `score_rows` (decoding's product, the embedding on the left) against a numpy reference
     # of the head, bias included, eager and traced, with and without XLA, for these rows only
@@ -189,18 +190,40 @@ def test_lm_head_scores_rows_as_its_call_does(rows):
         np.testing.assert_allclose(np.asarray(got), want, atol=1e-5)
 
 
+def score_rows_optimized_hlo(rows):
+    """XLA's optimized HLO of `score_rows` on `rows` states of a 3,001 x 64 table, traced for
+    exactly that many rows and for any number of rows (as a search loop traces its step)."""
+    embedding = keras.layers.Embedding(3001, 64)
+    embedding.build((None, None))
+    head = MaskedLMHead(token_embedding=embedding)
+    return [tf.function(head.score_rows, jit_compile=True, input_signature=signature
+                        ).experimental_get_compiler_ir(tf.zeros([rows, 64]))(stage="optimized_hlo")
+            for signature in (None, [tf.TensorSpec([None, 64])])]
+
+
+def table_moves(hlo):
+    return [line for line in hlo.splitlines() if ("transpose(" in line or "copy(" in line)
+            and ("[64,3001]" in line or "[3001,64]" in line)]
+
+
 def test_lm_head_scores_one_row_under_xla_in_halves_without_copying_the_embedding():
     # Written `x Eᵀ`, XLA's CPU compiler transposed and copied the whole embedding for a
     # one-row product at every decoding step; `score_rows` reads it as stored. Its product with
     # the whole table ran on one core; with each half, XLA can split it across the cores, also
     # when traced for any number of rows (as `Seq2SeqLM.generate` traces its search).
-    embedding = keras.layers.Embedding(3001, 64)
-    embedding.build((None, None))
-    head = MaskedLMHead(token_embedding=embedding)
-    for signature in (None, [tf.TensorSpec([None, 64])]):
-        hlo = tf.function(head.score_rows, jit_compile=True, input_signature=signature
-                          ).experimental_get_compiler_ir(tf.zeros([1, 64]))(stage="optimized_hlo")
-        moves = [line for line in hlo.splitlines() if "transpose(" in line or "copy(" in line]
-        assert not [line for line in moves if "[64,3001]" in line or "[3001,64]" in line]
+    for hlo in score_rows_optimized_hlo(1):
+        assert not table_moves(hlo)
         products = re.findall(r"= f32\[(\d+)\]\S* dot\(", hlo)
         assert sorted(products) == ["1500", "1501", "64"]  # the transform's Dense, two halves
+
+
+def test_lm_head_scores_many_rows_under_xla_rows_first_without_moving_the_table():
+    # Traced for any number of rows, `(E xᵀ)ᵀ` left the logits `[V, N]` in memory, transposed
+    # at the end, and in a beam search XLA kept that layout through the loop, reading it
+    # across the rows. From `MANY_ROWS` rows the product is `x Eᵀ`: rows first, nothing
+    # transposed after it, and the table not copied.
+    for hlo in score_rows_optimized_hlo(MANY_ROWS):
+        assert not table_moves(hlo)
+        assert "transpose" not in hlo
+        products = re.findall(r"= f32\[(\d+,\d+)\]\S* dot\(", hlo)
+        assert products == [f"{MANY_ROWS},64", f"{MANY_ROWS},3001"]  # the Dense, the head
