@@ -11,9 +11,8 @@ with it ("... xla", the default of `generate`). Every op event the executor reco
 summed by op type; under XLA, where the executor sees one op for the whole search, every
 compiled kernel XLA's CPU runtime recorded (`--xla_cpu_enable_xprof_traceme`, set here) is
 summed by kind ("XLA " and its HLO name without the number: `XLA MatMul`,
-`XLA copy_bitcast_fusion`, ...). A table per variant
-gives milliseconds per step (for decoding, per step of the search: a token for every source)
-and the share of all op time.
+`XLA copy_bitcast_fusion`, ...). A table per variant gives milliseconds per step (for
+decoding, per step of the search: a token for every source) and the share of all op time.
 Op time can exceed the wall time: the two cores run independent ops side by side. Writes JSON.
 """
 
