@@ -1,5 +1,6 @@
 """`unilmv2 pretrain` end to end in subprocesses: train, checkpoint, resume, export, errors."""
 
+import json
 import os
 import re
 import subprocess
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.slow
 SAMPLE = os.path.join(os.path.dirname(__file__), "fixtures", "sample.txt")
 
 
-def unilmv2(*args):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+def unilmv2(*args, **env):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", **env}
     return subprocess.run([sys.executable, "-m", "unilmv2_tf.cli.main", *args],
                           capture_output=True, text=True, env=env, timeout=600)
 
@@ -32,12 +33,15 @@ def run_dir(tmp_path_factory):
             "--sequence_length=32", "--batch_size=4", "--checkpoint_every=3",
             f"--eval_files={SAMPLE}", "--eval_steps=2"]
     # The first run uses Keras' AdamW, the resumed one FusedAdamW (the default): checkpoints of
-    # runs made before FusedAdamW resume.
-    first = unilmv2("pretrain", *args, "--train_steps=6", "--nofused_adamw")
+    # runs made before FusedAdamW resume. Without --jit_compile, XLA is on where TensorFlow's
+    # CPU kernels are not oneDNN's: off for the first run, on for the second, whatever this
+    # CPU's own default (TF_ENABLE_ONEDNN_OPTS is TensorFlow's switch).
+    first = unilmv2("pretrain", *args, "--train_steps=6", "--nofused_adamw",
+                    TF_ENABLE_ONEDNN_OPTS="0")
     assert first.returncode == 0, first.stderr[-3000:]
     # No INFO lines from TensorFlow's Python side (saver, signatures) by default.
     assert not re.search(r"^(I\d{4} |INFO:tensorflow)", first.stderr, re.M), first.stderr
-    second = unilmv2("pretrain", *args, "--train_steps=9")
+    second = unilmv2("pretrain", *args, "--train_steps=9", TF_ENABLE_ONEDNN_OPTS="1")
     assert second.returncode == 0, second.stderr[-3000:]
     return root, first.stdout, second.stdout
 
@@ -54,6 +58,14 @@ def test_outputs_and_resume(run_dir):
         assert (root / "model" / name).exists()
     assert sorted(os.listdir(root / "export")) == ["1", "2"]  # a new version per run
     assert "val_ae_loss" in second
+
+
+def test_xla_by_default_only_where_tensorflow_has_no_onednn_kernels(run_dir):
+    root, first, second = run_dir
+    assert "XLA-compiling the training step" in first
+    assert "XLA-compiling" not in second
+    with open(root / "model" / "flags.json", encoding="utf-8") as f:
+        assert json.load(f)["jit_compile"] is False  # the resumed run's choice, recorded
 
 
 def test_exported_encoder_matches_the_backbone(run_dir):

@@ -28,7 +28,11 @@ def define_training_flags(clip_norm):
                          "Average the gradients of k batches per update: the effective batch "
                          "is k x --batch_size; --train_steps counts updates.")
     flags.DEFINE_float("clip_norm", clip_norm, "Clip the global gradient norm (0 = off).")
-    flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step (always on for tpu).")
+    flags.DEFINE_bool("jit_compile", None,
+                      "XLA-compile the training step. Not given: on for one-device float32 "
+                      "training on a CPU whose TensorFlow kernels are not oneDNN's (where it "
+                      "was measured faster), and always on for tpu; off elsewhere. "
+                      "--nojit_compile: off; flags.json records the choice.")
     flags.DEFINE_bool("fused_adamw", True,
                       "AdamW's update as one TF kernel per variable (FusedAdamW); "
                       "--nofused_adamw: keras.optimizers.AdamW.")
@@ -64,6 +68,14 @@ def training_setup():
                          f"{FLAGS.distribution_strategy} over {replicas} replicas: XLA cannot "
                          f"compile a training step that spans several devices. Leave "
                          f"--jit_compile off (TPUs compile each replica and need no flag).")
+    if FLAGS.jit_compile is None:
+        from unilmv2_tf.training.xla_policy import recommended_jit_compile
+
+        tpu = FLAGS.distribution_strategy == "tpu"
+        FLAGS.jit_compile = tpu or recommended_jit_compile(FLAGS.dtype_policy, replicas)
+        if FLAGS.jit_compile and not tpu:
+            print("XLA-compiling the training step (faster for one-device float32 training "
+                  "on a CPU without oneDNN kernels; --nojit_compile turns it off).")
     index, chief, _ = worker_index() if FLAGS.distribution_strategy == \
         "multi_worker_mirrored" else (0, True, 1)
     model_dir = FLAGS.model_dir if chief else os.path.join(FLAGS.model_dir, f"worker_{index}")
