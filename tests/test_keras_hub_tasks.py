@@ -200,6 +200,39 @@ def test_pmlm_pretrainer_fits_on_text_and_round_trips_through_a_preset(hub_token
         np.testing.assert_allclose(loaded(x)[key], value, atol=1e-5)
 
 
+def bert_masked_lm():
+    return keras_hub.models.BertMaskedLM(keras_hub.models.BertBackbone(
+        vocabulary_size=200, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
+        max_sequence_length=16), preprocessor=None)
+
+
+def bert_logits(bert):
+    ids = np.ones((2, 16), "int32")
+    return bert.predict({"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": ids,
+                         "mask_positions": ids[:, :2]}, verbose=0)
+
+
+def test_our_tasks_and_functional_keras_hub_tasks_work_side_by_side(hub_tokenizer, tmp_path):
+    # Building a functional keras-hub task rewrites keras-hub's shared task base to derive from
+    # keras' Functional (keras-team/keras#17270), and keras-hub undoes that whenever a task is
+    # built: neither may break a model built before it.
+    keras.utils.set_random_seed(0)
+    texts = [r["text"] for r in read_rows("sections_train.jsonl", 8)]
+    earlier_bert = bert_masked_lm()
+    classifier = Classifier(UniLMv2Backbone.from_size("tiny"), num_classes=3,
+                            preprocessor=UniLMv2TextClassifierPreprocessor(hub_tokenizer, 32))
+    pretrainer = PMLMPretrainer(UniLMv2Backbone.from_size("tiny"),
+                                preprocessor=UniLMv2PMLMPreprocessor(hub_tokenizer, 32))
+    assert bert_logits(earlier_bert).shape == (2, 2, 200)  # built before ours, first called now
+    before = classifier.predict(texts, verbose=0)
+    later_bert = bert_masked_lm()
+    pretrainer.summary(print_fn=lambda *args, **kwargs: None)
+    classifier.save_to_preset(str(tmp_path))
+    np.testing.assert_allclose(classifier.predict(texts, verbose=0), before, atol=1e-6)
+    assert "ae_loss" in pretrainer.fit(texts, batch_size=4, verbose=0).history
+    assert bert_logits(later_bert).shape == (2, 2, 200)
+
+
 @pytest.mark.parametrize("sequence_length", [128, 40])  # whole passages; answers cut off
 def test_span_qa_preprocessor_gives_what_the_windower_gives_for_the_first_window(
         hub_tokenizer, sequence_length):

@@ -4,13 +4,32 @@ import warnings
 
 import keras
 import tensorflow as tf
+from keras.src.models.functional import Functional
+from keras.src.ops.function import Function
+from keras_hub.src.utils.pipeline_model import PipelineModel
 
 from unilmv2_tf.layers import MaskedLMHead
 from unilmv2_tf.model_folder import ModelFolder
 from unilmv2_tf.training.fused_adamw import FusedAdamW
 
 
-class TaskModel(keras.Model):
+class _SubclassedTaskType(type):
+    """The metaclass of the task models: their method order leaves out keras' `Functional`.
+
+    Building a functional instance of a `keras.Model` subclass rewrites that subclass's bases
+    to derive from `Functional` (keras-team/keras#17270). keras-hub's tasks share one base,
+    `PipelineModel`, so building a functional keras-hub task (`BertMaskedLM`, ...) would put
+    `Functional` into these subclassed models' classes, and their calls, `summary` and
+    `save_to_preset` would fail ("no attribute '_inputs'", "'_operations'"). keras-hub undoes
+    the rewrite whenever a task is built (`PipelineModel.__init__`), which in turn breaks a
+    functional keras-hub task built earlier and not yet called; `TaskModel.__init__` keeps the
+    bases as they were, and this order keeps `Functional` out of ours either way."""
+
+    def mro(cls):
+        return [klass for klass in super().mro() if klass not in (Functional, Function)]
+
+
+class TaskModel(keras.Model, metaclass=_SubclassedTaskType):
     """Base of the task models: holds `backbone` and an optional `preprocessor` layer,
     serializes both, builds the tied LM head, normalises losses over the global batch.
 
@@ -20,7 +39,9 @@ class TaskModel(keras.Model):
     """
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
+        bases = PipelineModel.__bases__  # `Functional` while a functional keras-hub task needs it
         super().__init__(**kwargs)
+        PipelineModel.__bases__ = bases
         self.backbone = backbone
         self.preprocessor = preprocessor
 
