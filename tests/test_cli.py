@@ -34,8 +34,8 @@ def run_dir(tmp_path_factory):
             f"--eval_files={SAMPLE}", "--eval_steps=2"]
     # The first run uses Keras' AdamW, the resumed one FusedAdamW (the default): checkpoints of
     # runs made before FusedAdamW resume. Without --jit_compile, XLA is on where TensorFlow's
-    # CPU kernels are not oneDNN's: off for the first run, on for the second, whatever this
-    # CPU's own default (TF_ENABLE_ONEDNN_OPTS is TensorFlow's switch).
+    # CPU kernels are not oneDNN's: TF_ENABLE_ONEDNN_OPTS, TensorFlow's switch, turns oneDNN
+    # off for the first run (so XLA on) and on for the second (XLA off) on any CPU.
     first = unilmv2("pretrain", *args, "--train_steps=6", "--nofused_adamw",
                     TF_ENABLE_ONEDNN_OPTS="0")
     assert first.returncode == 0, first.stderr[-3000:]

@@ -40,8 +40,10 @@ class TaskModel(keras.Model, metaclass=_SubclassedTaskType):
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         bases = PipelineModel.__bases__  # `Functional` while a functional keras-hub task needs it
-        super().__init__(**kwargs)
-        PipelineModel.__bases__ = bases
+        try:
+            super().__init__(**kwargs)
+        finally:
+            PipelineModel.__bases__ = bases
         self.backbone = backbone
         self.preprocessor = preprocessor
 
